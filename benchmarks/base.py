@@ -1,0 +1,76 @@
+"""What every benchmark offers, tabular or surrogate: a search space and a vectorized query.
+
+``query`` has no budget and no access control: it is for the harness, the predictors and the
+reports. Search algorithms never see a benchmark, only an ``harness.oracle.Oracle`` around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One answer a benchmark can give. ``split`` names the official data split it comes from."""
+
+    name: str
+    description: str
+    split: str
+    validation: bool  # may an optimizer see it?
+    per_seed: tuple[str, ...] = ()  # fidelities with single-seed values (else only seed means)
+    higher_is_better: bool = True
+
+
+class Benchmark:
+    """A search space plus answers. Subclasses set the attributes and implement ``query``."""
+
+    name: str
+    kind: str  # "tabular" or "surrogate"
+    space: Any
+    metrics: dict[str, Metric]
+    fidelities: tuple[str, ...]
+    default_fidelity: str
+    objective: str = "valid_acc"  # the validation metric a search maximizes
+    report_metric: str | None = "test_acc"  # what a run reports for its final arch (None: none)
+    checksum: str = ""
+
+    def query(
+        self,
+        archs: np.ndarray,
+        metric: str,
+        fidelity: str | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray | float:
+        raise NotImplementedError
+
+    def cost(self, archs: np.ndarray, fidelity: str | None = None) -> np.ndarray | float:
+        """Simulated training seconds to obtain the answer at ``fidelity``."""
+        raise NotImplementedError
+
+    @property
+    def validation_metrics(self) -> tuple[str, ...]:
+        return tuple(name for name, m in self.metrics.items() if m.validation)
+
+    def check_metric(self, metric: str) -> Metric:
+        info = self.metrics.get(metric)
+        if info is None:
+            raise ValueError(
+                f"unknown metric {metric!r} for {self.name}; accepted: {', '.join(self.metrics)}"
+            )
+        return info
+
+    def check_fidelity(self, fidelity: str | None) -> str:
+        if fidelity is None:
+            return self.default_fidelity
+        if fidelity not in self.fidelities:
+            raise ValueError(
+                f"unknown fidelity {fidelity!r} for {self.name}; accepted: "
+                f"{', '.join(self.fidelities)}"
+            )
+        return fidelity
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} ({self.kind})>"

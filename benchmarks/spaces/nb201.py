@@ -1,0 +1,117 @@
+"""The NAS-Bench-201 / NATS-Bench topology search space.
+
+A cell has 4 nodes; each of the 6 edges ``j -> i`` (j < i) carries one of 5 operations. An
+architecture is therefore a vector of 6 small ints, one op per edge, in the edge order of the
+official arch string ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``: (1<-0), (2<-0), (2<-1), (3<-0),
+(3<-1), (3<-2). The official row index of NATS-Bench is not a closed-form function of the cell,
+so the bijection to it is a lookup table shipped with the benchmark data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks.spaces.categorical import CategoricalSpace
+
+OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+# (target node, source node) of each of the 6 positions of the vector.
+EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
+N_ARCHS = len(OPS) ** len(EDGES)
+
+
+class NB201Space(CategoricalSpace):
+    """6 edges x 5 ops; 15,625 cells, each mapped to its official NATS-Bench row."""
+
+    name = "nb201"
+
+    def __init__(self, arch_of_row: np.ndarray | None = None) -> None:
+        super().__init__(n_choices=[len(OPS)] * len(EDGES))
+        self.ops = OPS
+        self._arch_of_row: np.ndarray | None = None
+        self._row_of_code: np.ndarray | None = None
+        if arch_of_row is not None:
+            self.set_row_order(arch_of_row)
+
+    # --- official row index -------------------------------------------------------------
+    def set_row_order(self, arch_of_row: np.ndarray) -> None:
+        """Install the official row order: ``arch_of_row[i]`` is the vector of row ``i``."""
+        arch_of_row = np.asarray(arch_of_row, dtype=np.int64)
+        if arch_of_row.shape != (N_ARCHS, len(EDGES)):
+            raise ValueError(f"row table must have shape ({N_ARCHS}, 6), got {arch_of_row.shape}")
+        codes = self.code(arch_of_row)
+        row_of_code = np.full(N_ARCHS, -1, dtype=np.int64)
+        row_of_code[codes] = np.arange(N_ARCHS)
+        if (row_of_code < 0).any():
+            raise ValueError("row table is not a bijection onto the 15,625 NB201 cells")
+        self._arch_of_row = arch_of_row
+        self._row_of_code = row_of_code
+
+    def _require_rows(self) -> np.ndarray:
+        if self._row_of_code is None:
+            raise RuntimeError("this NB201Space has no row order; use benchmarks.load(...).space")
+        return self._row_of_code
+
+    def to_index(self, archs: np.ndarray) -> np.ndarray | int:
+        """Official NATS-Bench row index of each arch (an int for a single arch)."""
+        row_of_code = self._require_rows()
+        archs = self.validate(archs)
+        rows = row_of_code[self.code(archs)]
+        return int(rows) if archs.ndim == 1 else rows
+
+    def from_index(self, rows: np.ndarray | int) -> np.ndarray:
+        """Arch vector(s) of official row index(es)."""
+        self._require_rows()
+        rows_arr = np.asarray(rows)
+        if rows_arr.dtype.kind not in "iu" or rows_arr.size and (
+            rows_arr.min() < 0 or rows_arr.max() >= N_ARCHS
+        ):
+            raise ValueError(f"NB201 row index must be an int in [0, {N_ARCHS - 1}], got {rows!r}")
+        return self._arch_of_row[rows_arr].copy()
+
+    # --- strings ------------------------------------------------------------------------
+    def to_string(self, arch: np.ndarray) -> str:
+        """The official arch string, e.g. ``|nor_conv_3x3~0|+|none~0|skip_connect~1|+|...|``."""
+        arch = self.validate(arch)
+        if arch.ndim != 1:
+            raise ValueError("to_string takes one arch; use to_strings for a batch")
+        ops = [OPS[int(o)] for o in arch]
+        nodes = [
+            "|".join(f"{ops[k]}~{src}" for k, (dst, src) in enumerate(EDGES) if dst == node)
+            for node in (1, 2, 3)
+        ]
+        return "+".join(f"|{node}|" for node in nodes)
+
+    def to_strings(self, archs: np.ndarray) -> list[str]:
+        return [self.to_string(a) for a in self.validate(archs).reshape(-1, self.n_dims)]
+
+    def from_string(self, text: str) -> np.ndarray:
+        """Parse an official arch string into its vector; errors name the bad part."""
+        if not isinstance(text, str):
+            raise ValueError(f"NB201 arch string must be a str, got {type(text).__name__}")
+        nodes = text.strip().split("+")
+        if len(nodes) != 3:
+            raise ValueError(
+                f"bad NB201 arch string {text!r}: expected 3 nodes separated by '+', "
+                "like '|nor_conv_3x3~0|+|none~0|skip_connect~1|+|none~0|none~1|avg_pool_3x3~2|'"
+            )
+        arch = np.empty(len(EDGES), dtype=np.int64)
+        for node, part in enumerate(nodes, start=1):
+            tokens = [t for t in part.split("|") if t]
+            if len(tokens) != node or not (part.startswith("|") and part.endswith("|")):
+                raise ValueError(
+                    f"bad NB201 arch string {text!r}: node {node} must list {node} inputs as "
+                    f"|op~src|, got {part!r}"
+                )
+            for src, token in enumerate(tokens):
+                op, sep, src_text = token.partition("~")
+                if op not in OPS:
+                    raise ValueError(
+                        f"bad NB201 arch string {text!r}: unknown op {op!r}; accepted ops: "
+                        f"{', '.join(OPS)}"
+                    )
+                if sep != "~" or src_text != str(src):
+                    raise ValueError(
+                        f"bad NB201 arch string {text!r}: token {token!r} must read {op}~{src}"
+                    )
+                arch[EDGES.index((node, src))] = OPS.index(op)
+        return arch

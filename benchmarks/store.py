@@ -1,0 +1,86 @@
+"""Checked storage of benchmark tables: ``.npy`` arrays plus a SHA-256 ``MANIFEST.json``.
+
+Tables are plain numpy arrays (no pickle, ``allow_pickle=False``). Every file is hashed as it is
+read and compared with the manifest, so a table edited by hand or half-written cannot silently
+change a published number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+DATA_ROOT = Path(__file__).parent / "data"
+MANIFEST = "MANIFEST.json"
+
+
+class DataIntegrityError(RuntimeError):
+    """A table is missing or its checksum differs from the manifest."""
+
+
+def write_manifest(folder: Path, files: Iterable[str], sources: dict[str, str]) -> None:
+    """Record the SHA-256 of each table in ``folder`` and of each build source."""
+    tables = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in files}
+    manifest = {"tables": tables, "sources": sources}
+    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.chmod(tmp, 0o644)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class TableStore:
+    """Read-only access to one benchmark's folder of checked tables."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        manifest_path = self.folder / MANIFEST
+        if not manifest_path.exists():
+            raise DataIntegrityError(
+                f"no {MANIFEST} in {self.folder}: the benchmark tables are not built; "
+                "see README (python -m benchmarks.build.<name> --source ...)"
+            )
+        self.manifest = json.loads(manifest_path.read_text())
+        self._tables: dict[str, str] = self.manifest["tables"]
+
+    @property
+    def checksum(self) -> str:
+        """One SHA-256 over the manifest's table hashes: the data version a run records."""
+        joined = "".join(f"{k}:{v};" for k, v in sorted(self._tables.items()))
+        return hashlib.sha256(joined.encode()).hexdigest()
+
+    def load(self, stem: str) -> np.ndarray:
+        """Load ``<stem>.npy`` after checking its SHA-256 against the manifest."""
+        name = f"{stem}.npy"
+        expected = self._tables.get(name)
+        if expected is None:
+            raise DataIntegrityError(f"table {name} is not in {self.folder / MANIFEST}")
+        raw = (self.folder / name).read_bytes()
+        actual = hashlib.sha256(raw).hexdigest()
+        if actual != expected:
+            raise DataIntegrityError(
+                f"checksum mismatch for {self.folder / name}: manifest {expected[:12]}..., "
+                f"file {actual[:12]}...; rebuild the tables"
+            )
+        array = np.load(io.BytesIO(raw), allow_pickle=False)
+        array.flags.writeable = False
+        return array

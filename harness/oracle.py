@@ -1,0 +1,167 @@
+"""The oracle: the only view of a benchmark that a search algorithm gets.
+
+It protects the science of a run: an optimizer sees validation metrics only (a test metric is
+refused), every evaluation is counted in queries and in simulated training seconds at the asked
+fidelity, the budget cannot be exceeded (the evaluation that would cross it is refused before it
+is answered or charged), and the trajectory is recorded.
+
+Noise: with ``noise="seed"`` (the default) an evaluation returns one training seed's value, drawn
+from the oracle's own generator, as one real training run would; with ``noise="mean"`` it returns
+the seed mean. Metrics that the public record has only as a seed mean are returned as the mean
+either way; ``Observation.noisy`` says which it was.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from benchmarks.base import Benchmark
+
+NOISE_MODES = ("seed", "mean")
+
+
+class BudgetExhaustedError(RuntimeError):
+    """The evaluation asked for would exceed the run's budget; nothing was charged."""
+
+
+class TestMetricRefusedError(PermissionError):
+    """An optimizer asked for a metric that is not a validation metric."""
+
+    __test__ = False  # not a pytest test class
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A limit in queries, in simulated training seconds, or both (the first reached stops)."""
+
+    queries: int | None = None
+    seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.queries is None and self.seconds is None:
+            raise ValueError("a budget needs queries or seconds")
+        if self.queries is not None and (not isinstance(self.queries, int) or self.queries <= 0):
+            raise ValueError(f"budget queries must be a positive int, got {self.queries!r}")
+        if self.seconds is not None and not (self.seconds > 0 and math.isfinite(self.seconds)):
+            raise ValueError(f"budget seconds must be a positive number, got {self.seconds!r}")
+
+    def describe(self) -> str:
+        parts = []
+        if self.queries is not None:
+            parts.append(f"{self.queries} queries")
+        if self.seconds is not None:
+            parts.append(f"{self.seconds:g} simulated s")
+        return " or ".join(parts)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What an optimizer learns from one evaluation."""
+
+    value: float
+    metric: str
+    fidelity: str
+    cost: float  # simulated training seconds charged
+    noisy: bool  # one seed's value (True) or a seed mean (False)
+
+
+@dataclass
+class TrajectoryRow:
+    step: int
+    arch: tuple[int, ...]
+    metric: str
+    fidelity: str
+    value: float
+    cost: float
+    cum_queries: int
+    cum_seconds: float
+
+
+@dataclass
+class Oracle:
+    """Budgeted, counted, validation-only access to ``benchmark`` for one run."""
+
+    benchmark: Benchmark
+    budget: Budget
+    rng: np.random.Generator
+    fidelity: str | None = None
+    noise: str = "seed"
+    n_queries: int = field(default=0, init=False)
+    seconds: float = field(default=0.0, init=False)
+    trajectory: list[TrajectoryRow] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        if self.noise not in NOISE_MODES:
+            raise ValueError(f"unknown noise {self.noise!r}; accepted: {', '.join(NOISE_MODES)}")
+        self.fidelity = self.benchmark.check_fidelity(self.fidelity)
+
+    @property
+    def space(self):
+        """The search space (safe to hand out: it holds no answers)."""
+        return self.benchmark.space
+
+    @property
+    def objective(self) -> str:
+        return self.benchmark.objective
+
+    def cost_of(self, arch: np.ndarray, fidelity: str | None = None) -> float:
+        """Simulated seconds an evaluation would cost (known before training, as a schedule)."""
+        return float(self.benchmark.cost(arch, fidelity or self.fidelity))
+
+    def can_afford(self, arch: np.ndarray, fidelity: str | None = None) -> bool:
+        if self.budget.queries is not None and self.n_queries + 1 > self.budget.queries:
+            return False
+        if self.budget.seconds is not None:
+            return self.seconds + self.cost_of(arch, fidelity) <= self.budget.seconds
+        return True
+
+    @property
+    def exhausted(self) -> bool:
+        """No further query can be afforded by count (seconds depend on the arch)."""
+        return self.budget.queries is not None and self.n_queries >= self.budget.queries
+
+    def evaluate(
+        self, arch: np.ndarray, fidelity: str | None = None, metric: str | None = None
+    ) -> Observation:
+        """Train-and-validate ``arch`` in simulation; charged, counted and recorded."""
+        metric = metric or self.objective
+        info = self.benchmark.check_metric(metric)
+        if not info.validation:
+            raise TestMetricRefusedError(
+                f"metric {metric!r} ({info.split}) is not available to a search; accepted: "
+                f"{', '.join(self.benchmark.validation_metrics)}"
+            )
+        fidelity = self.benchmark.check_fidelity(fidelity or self.fidelity)
+        arch = self.space.validate(arch)
+        if arch.ndim != 1:
+            raise ValueError("evaluate takes one arch; every evaluation is a counted query")
+        cost = self.cost_of(arch, fidelity)
+        if self.budget.queries is not None and self.n_queries + 1 > self.budget.queries:
+            raise BudgetExhaustedError(f"query budget of {self.budget.queries} is spent")
+        if self.budget.seconds is not None and self.seconds + cost > self.budget.seconds:
+            raise BudgetExhaustedError(
+                f"evaluation costs {cost:.1f} s; {self.budget.seconds - self.seconds:.1f} s of "
+                f"{self.budget.seconds:g} s remain"
+            )
+        noisy = self.noise == "seed" and fidelity in info.per_seed
+        value = float(
+            self.benchmark.query(arch, metric, fidelity, rng=self.rng if noisy else None)
+        )
+        self.n_queries += 1
+        self.seconds += cost
+        self.trajectory.append(
+            TrajectoryRow(
+                step=self.n_queries - 1,
+                arch=tuple(int(a) for a in arch),
+                metric=metric,
+                fidelity=fidelity,
+                value=value,
+                cost=cost,
+                cum_queries=self.n_queries,
+                cum_seconds=self.seconds,
+            )
+        )
+        return Observation(value=value, metric=metric, fidelity=fidelity, cost=cost, noisy=noisy)

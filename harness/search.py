@@ -1,0 +1,116 @@
+"""One search run: an optimizer against an oracle until the budget is spent.
+
+A run is a pure function of its ``Job``: the optimizer's generator and the oracle's noise
+generator are both spawned from the job's seed, so the same job gives the same trajectory in any
+process. After the search, the harness (never the optimizer) looks up the ground truth of each
+incumbent: its seed-mean validation accuracy, its regret and its test accuracy.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pyarrow as pa
+
+import benchmarks
+import optimizers
+from harness.oracle import Budget, Oracle
+from harness.provenance import versions
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything that determines a run's result."""
+
+    benchmark: str
+    optimizer: str
+    seed: int
+    budget: Budget
+    fidelity: str | None = None  # what the search sees; None: the benchmark's default
+    noise: str = "seed"
+
+    @property
+    def key(self) -> str:
+        """Relative path of the job's result in the store."""
+        return f"{self.benchmark}/{self.optimizer}/seed-{self.seed:04d}"
+
+    def describe(self) -> dict:
+        return {
+            "benchmark": self.benchmark,
+            "optimizer": self.optimizer,
+            "seed": self.seed,
+            "budget": asdict(self.budget),
+            "fidelity": self.fidelity,
+            "noise": self.noise,
+        }
+
+
+def run(job: Job) -> tuple[pa.Table, dict]:
+    """Run ``job``; return its trajectory table and its manifest."""
+    started = time.perf_counter()
+    bench = benchmarks.load(job.benchmark)
+    optimizer_rng, noise_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(job.seed).spawn(2)
+    )
+    oracle = Oracle(bench, job.budget, rng=noise_rng, fidelity=job.fidelity, noise=job.noise)
+    optimizer_cls = optimizers.get(job.optimizer)
+    optimizer = optimizer_cls(bench.space, optimizer_rng)
+    incumbents: list[np.ndarray] = []
+    while not oracle.exhausted:
+        arch = optimizer.ask()
+        if not oracle.can_afford(arch):
+            break
+        observation = oracle.evaluate(arch)
+        optimizer.tell(arch, observation)
+        incumbents.append(np.asarray(optimizer.recommend()))
+    if not incumbents:
+        raise RuntimeError(f"{job.key}: the budget {job.budget.describe()} affords no evaluation")
+    table = _trajectory_table(bench, oracle, np.stack(incumbents))
+    final = table.slice(table.num_rows - 1).to_pylist()[0]
+    manifest = {
+        "job": job.describe(),
+        "optimizer_config": asdict(optimizer.config),
+        "oracle": {"fidelity": oracle.fidelity, "noise": job.noise, "objective": bench.objective},
+        "data": {"benchmark_kind": bench.kind, "checksum": bench.checksum},
+        "versions": versions(),
+        "spent": {"queries": oracle.n_queries, "seconds": oracle.seconds},
+        "final": {
+            "incumbent": final["incumbent"],
+            "incumbent_valid": final["incumbent_valid"],
+            "incumbent_test": final["incumbent_test"],
+            "incumbent_regret": final["incumbent_regret"],
+            "best_observed": final["best_observed"],
+        },
+        "wall_seconds": round(time.perf_counter() - started, 3),
+    }
+    return table, manifest
+
+
+def _trajectory_table(bench, oracle: Oracle, incumbents: np.ndarray) -> pa.Table:
+    rows = oracle.trajectory
+    space = bench.space
+    values = np.array([r.value for r in rows])
+    incumbent_valid = np.asarray(bench.query(incumbents, bench.objective), dtype=np.float64)
+    optimum, _ = bench.optimum(bench.objective)
+    if bench.report_metric is not None:
+        incumbent_test = np.asarray(bench.query(incumbents, bench.report_metric), dtype=np.float64)
+    else:
+        incumbent_test = np.full(len(rows), np.nan)
+    return pa.table(
+        {
+            "step": pa.array([r.step for r in rows], pa.int32()),
+            "arch": pa.array([space.to_string(np.array(r.arch)) for r in rows]),
+            "fidelity": pa.array([r.fidelity for r in rows]),
+            "value": pa.array(values),
+            "cost": pa.array([r.cost for r in rows]),
+            "cum_queries": pa.array([r.cum_queries for r in rows], pa.int32()),
+            "cum_seconds": pa.array([r.cum_seconds for r in rows]),
+            "best_observed": pa.array(np.maximum.accumulate(values)),
+            "incumbent": pa.array(space.to_strings(incumbents)),
+            "incumbent_valid": pa.array(incumbent_valid),
+            "incumbent_regret": pa.array(optimum - incumbent_valid),
+            "incumbent_test": pa.array(incumbent_test),
+        }
+    )

@@ -1,0 +1,54 @@
+"""The ask/tell protocol every search algorithm follows (in the style of Optuna and nevergrad).
+
+The harness owns the loop: ``arch = opt.ask()``, ``obs = oracle.evaluate(arch)``,
+``opt.tell(arch, obs)``, and asks ``opt.recommend()`` for the incumbent. An optimizer gets the
+search space and one ``np.random.Generator``; all its randomness comes from that generator, so a
+(benchmark, optimizer, seed, budget) tuple gives the same trajectory in any process.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from harness.oracle import Observation
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """Hyperparameters of an optimizer; subclasses cite the source of each default."""
+
+
+class Optimizer(ABC):
+    """Base class: keeps the history of (arch, observation) and the best one seen."""
+
+    name: ClassVar[str]
+    Config: ClassVar[type[OptimizerConfig]] = OptimizerConfig
+
+    def __init__(self, space: Any, rng: np.random.Generator, config: OptimizerConfig | None = None):
+        self.space = space
+        self.rng = rng
+        self.config = config if config is not None else self.Config()
+        self.history_archs: list[np.ndarray] = []
+        self.history_values: list[float] = []
+        self._best_index: int | None = None
+
+    @abstractmethod
+    def ask(self) -> np.ndarray:
+        """The next arch to evaluate."""
+
+    def tell(self, arch: np.ndarray, observation: Observation) -> None:
+        """Record an evaluation. Subclasses extend this to update their state."""
+        self.history_archs.append(np.asarray(arch))
+        self.history_values.append(observation.value)
+        if self._best_index is None or observation.value > self.history_values[self._best_index]:
+            self._best_index = len(self.history_values) - 1
+
+    def recommend(self) -> np.ndarray:
+        """The incumbent: by default the best observed arch."""
+        if self._best_index is None:
+            raise RuntimeError(f"{self.name} has no observation to recommend from")
+        return self.history_archs[self._best_index]

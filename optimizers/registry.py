@@ -1,0 +1,19 @@
+"""Optimizers by name."""
+
+from __future__ import annotations
+
+from optimizers.base import Optimizer
+from optimizers.random_search import RandomSearch
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {cls.name: cls for cls in (RandomSearch,)}
+
+
+def names() -> list[str]:
+    return list(OPTIMIZERS)
+
+
+def get(name: str) -> type[Optimizer]:
+    cls = OPTIMIZERS.get(name)
+    if cls is None:
+        raise ValueError(f"unknown optimizer {name!r}; accepted: {', '.join(names())}")
+    return cls
