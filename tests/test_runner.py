@@ -1,0 +1,100 @@
+import json
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+
+from harness import run as run_cli
+from harness import search
+from harness.oracle import Budget
+from harness.results import ResultsStore
+
+PY = sys.executable
+
+
+def test_same_seed_same_trajectory_in_one_process_and_across_processes(tmp_path):
+    job = search.Job("nb201-cifar10", "rs", seed=3, budget=Budget(queries=40))
+    first, manifest = search.run(job)
+    second, _ = search.run(job)
+    assert first.equals(second)
+    other, _ = search.run(search.Job("nb201-cifar10", "rs", seed=4, budget=Budget(queries=40)))
+    assert not first.equals(other)
+    out = tmp_path / "t.parquet"
+    code = (
+        "import pyarrow.parquet as pq; from harness import search; "
+        "from harness.oracle import Budget; "
+        "t, _ = search.run(search.Job('nb201-cifar10', 'rs', seed=3, budget=Budget(queries=40))); "
+        f"pq.write_table(t, {str(out)!r})"
+    )
+    subprocess.run([PY, "-c", code], check=True)
+    assert pq.read_table(out).equals(first)
+    assert manifest["data"]["checksum"] and manifest["versions"]["numpy"]
+    assert manifest["job"]["seed"] == 3 and manifest["job"]["budget"]["queries"] == 40
+
+
+def test_cli_writes_results_and_a_rerun_resumes(tmp_path, capsys):
+    out = tmp_path / "exp"
+    args = ["--optimizer", "rs", "--bench", "nb201-cifar10,nb201-cifar100", "--seeds", "3",
+            "--budget", "25", "--out", str(out), "--no-progress"]
+    assert run_cli.main(args) == 0
+    printed = capsys.readouterr().out
+    assert "6 run(s) executed" in printed
+    store = ResultsStore(out)
+    keys = list(store.job_keys())
+    assert len(keys) == 6
+    table, manifest = store.read("nb201-cifar100/rs/seed-0002")
+    assert table.num_rows == 25
+    assert manifest["job"] == {"benchmark": "nb201-cifar100", "optimizer": "rs", "seed": 2,
+                               "budget": {"queries": 25, "seconds": None},
+                               "fidelity": None, "noise": "seed"}
+    assert manifest["final"]["incumbent_test"] == table["incumbent_test"][-1].as_py()
+    assert json.loads((out / "experiment.json").read_text())["config"]["seeds"] == 3
+    # the summary line for cifar100 carries the mean of the files' final test accuracies
+    finals = [store.read(f"nb201-cifar100/rs/seed-{s:04d}")[1]["final"]["incumbent_test"]
+              for s in range(3)]
+    assert f"{sum(finals) / 3:.2f} ±" in printed
+    assert run_cli.main(args) == 0
+    assert "0 run(s) executed, 6 already done" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flag, value, message", [
+    ("--optimizer", "nope", "unknown optimizer 'nope'; accepted: rs"),
+    ("--bench", "nb201-mnist", "unknown benchmark 'nb201-mnist'; accepted: nb201-cifar10"),
+    ("--budget", "0", "bad --budget '0'"),
+    ("--budget", "-5", "bad --budget '-5'"),
+    ("--budget", "ten", "bad --budget 'ten'"),
+    ("--seeds", "0", "bad --seeds '0'"),
+    ("--seeds", "x", "bad --seeds 'x'"),
+    ("--fidelity", "hp50", "unknown fidelity 'hp50'"),
+])
+def test_bad_arguments_exit_2_with_the_accepted_values(tmp_path, flag, value, message):
+    args = {"--optimizer": "rs", "--bench": "nb201-cifar10", "--out": str(tmp_path / "x")}
+    args[flag] = value
+    proc = subprocess.run(
+        [PY, "-m", "harness.run", *[t for kv in args.items() for t in kv]],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 2
+    assert message in proc.stderr
+
+
+def test_a_different_experiment_in_the_same_folder_is_refused(tmp_path, capsys):
+    out = str(tmp_path / "exp")
+    base = ["--optimizer", "rs", "--bench", "nb201-cifar10", "--out", out, "--no-progress"]
+    assert run_cli.main([*base, "--seeds", "1", "--budget", "5"]) == 0
+    with pytest.raises(SystemExit) as info:
+        run_cli.main([*base, "--seeds", "1", "--budget", "6"])
+    assert info.value.code == 2
+    assert "another configuration" in capsys.readouterr().err
+
+
+def test_query_cli_refuses_a_bad_arch_string():
+    proc = subprocess.run(
+        [PY, "-m", "harness.query", "--bench", "nb201-cifar10", "--arch",
+         "|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "unknown op 'conv'; accepted ops: none, skip_connect" in proc.stderr
+    proc = subprocess.run([PY, "-m", "harness.query", "--bench", "nb201-cifar10", "--index",
+                           "6111"], capture_output=True, text=True, check=True)
+    assert "test_acc    hp200       94.3733" in proc.stdout
