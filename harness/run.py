@@ -19,11 +19,24 @@ from harness.executor import execute
 from harness.oracle import NOISE_MODES, Budget
 from harness.provenance import versions
 from harness.results import ExperimentMismatchError, ResultsStore
-from harness.search import Job
+from harness.search import Job, make_config
 from harness.summary import final_rows, format_summary
 
-DEFAULT_SEEDS = 10
-DEFAULT_BUDGET = "150"
+DEFAULTS = {"seeds": "10", "budget": "150", "noise": "seed"}
+
+# Presets that reproduce a published protocol; explicit flags override their values.
+PROTOCOLS: dict[str, dict] = {
+    # NAS-Bench-201 paper (Dong & Yang, ICLR 2020), section 5 / AutoDL-Projects scripts: the
+    # search sees the 12-epoch validation accuracy of cifar10-valid, one random seed per query;
+    # 12,000 s of simulated training; 500 runs; the recommended arch's 200-epoch test accuracy
+    # is reported. REA with population 10 and tournament 3 (--ea_population 10
+    # --ea_sample_size 3 in the paper's scripts).
+    "nb201-paper": {
+        "optimizer": "rs,re", "bench": "nb201-cifar10", "fidelity": "hp12", "budget": "12000s",
+        "seeds": "500", "noise": "seed",
+        "config": {"re": {"population_size": 10, "sample_size": 3}},
+    },
+}
 
 
 def parse_budget(text: str) -> Budget:
@@ -59,19 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m harness.run", description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--optimizer", required=True,
+    parser.add_argument("--optimizer",
                         help=f"comma-separated; accepted: {', '.join(optimizers.names())}")
-    parser.add_argument("--bench", required=True,
+    parser.add_argument("--bench",
                         help=f"comma-separated; accepted: {', '.join(benchmarks.names())}")
-    parser.add_argument("--seeds", default=str(DEFAULT_SEEDS),
-                        help="number of seeds N (runs seeds 0..N-1)")
-    parser.add_argument("--budget", default=DEFAULT_BUDGET,
-                        help="queries (150) or simulated training seconds (12000s)")
+    parser.add_argument("--protocol", choices=sorted(PROTOCOLS),
+                        help="a published protocol's settings (flags given override them)")
+    parser.add_argument("--seeds", help=f"number of seeds N, runs seeds 0..N-1 "
+                        f"(default {DEFAULTS['seeds']})")
+    parser.add_argument("--budget", help="queries (150) or simulated training seconds (12000s)"
+                        f" (default {DEFAULTS['budget']})")
     parser.add_argument("--fidelity", default=None,
                         help="fidelity the search sees (NB201: hp200 or hp12); default: the "
                         "benchmark's own")
-    parser.add_argument("--noise", default="seed", choices=NOISE_MODES,
-                        help="an evaluation returns one training seed's value, or the seed mean")
+    parser.add_argument("--noise", choices=NOISE_MODES,
+                        help="an evaluation returns one training seed's value, or the seed mean "
+                        "(default seed)")
     parser.add_argument("--out", default=None, help="results folder; default results/<grid>")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="local worker processes")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -82,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
 def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
     """Validate the arguments into jobs and the experiment's config; ValueError names the bad
     value and the accepted ones."""
+    preset = PROTOCOLS[args.protocol] if args.protocol else {}
+    for name in ("optimizer", "bench", "seeds", "budget", "fidelity", "noise"):
+        if getattr(args, name) is None:
+            setattr(args, name, preset.get(name, DEFAULTS.get(name)))
+    for name in ("optimizer", "bench"):
+        if getattr(args, name) is None:
+            raise ValueError(f"--{name} is required (or a --protocol that sets it)")
+    overrides = preset.get("config", {})
     opts = _names(args.optimizer, optimizers.names(), "optimizer")
     benches = _names(args.bench, benchmarks.names(), "benchmark")
     if not re.fullmatch(r"\d+", str(args.seeds).strip()) or int(args.seeds) <= 0:
@@ -95,13 +119,16 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
             benchmarks.load(name).check_fidelity(args.fidelity)
     jobs = [
         Job(benchmark=b, optimizer=o, seed=s, budget=budget, fidelity=args.fidelity,
-            noise=args.noise)
+            noise=args.noise, config=tuple(sorted(overrides.get(o, {}).items())))
         for b in benches for o in opts for s in range(seeds)
     ]
+    for opt in opts:  # refuse unknown hyperparameters before any job starts
+        make_config(optimizers.get(opt), overrides.get(opt, {}))
     config = {
         "benchmarks": benches, "optimizers": opts, "seeds": seeds,
         "budget": {"queries": budget.queries, "seconds": budget.seconds},
-        "fidelity": args.fidelity, "noise": args.noise,
+        "fidelity": args.fidelity, "noise": args.noise, "protocol": args.protocol,
+        "optimizer_config": {o: overrides[o] for o in opts if o in overrides},
     }
     return jobs, config
 

@@ -8,8 +8,10 @@ incumbent: its seed-mean validation accuracy, its regret and its test accuracy.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -30,6 +32,7 @@ class Job:
     budget: Budget
     fidelity: str | None = None  # what the search sees; None: the benchmark's default
     noise: str = "seed"
+    config: tuple[tuple[str, Any], ...] = ()  # optimizer hyperparameters overriding defaults
 
     @property
     def key(self) -> str:
@@ -44,7 +47,22 @@ class Job:
             "budget": asdict(self.budget),
             "fidelity": self.fidelity,
             "noise": self.noise,
+            "config": dict(self.config),
         }
+
+
+def make_config(optimizer_cls, overrides) -> Any:
+    """The optimizer's default hyperparameters with ``overrides`` applied; unknown names are
+    refused with the accepted ones listed."""
+    overrides = dict(overrides)
+    fields = {f.name for f in dataclasses.fields(optimizer_cls.Config)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ValueError(
+            f"unknown hyperparameter(s) {', '.join(unknown)} for {optimizer_cls.name}; "
+            f"accepted: {', '.join(sorted(fields)) or 'none'}"
+        )
+    return dataclasses.replace(optimizer_cls.Config(), **overrides)
 
 
 def run(job: Job) -> tuple[pa.Table, dict]:
@@ -56,7 +74,7 @@ def run(job: Job) -> tuple[pa.Table, dict]:
     )
     oracle = Oracle(bench, job.budget, rng=noise_rng, fidelity=job.fidelity, noise=job.noise)
     optimizer_cls = optimizers.get(job.optimizer)
-    optimizer = optimizer_cls(bench.space, optimizer_rng)
+    optimizer = optimizer_cls(bench.space, optimizer_rng, make_config(optimizer_cls, job.config))
     incumbents: list[np.ndarray] = []
     while not oracle.exhausted:
         arch = optimizer.ask()

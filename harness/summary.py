@@ -53,8 +53,8 @@ def format_summary(rows: list[dict], per_seed: bool = True) -> str:
     for r in rows:
         groups[(r["benchmark"], r["optimizer"])].append(r)
     lines.append(
-        "mean ± std [± standard error] over seeds; valid/regret/test are the recommended arch's "
-        "seed-mean values"
+        "mean ± std [± standard error] over seeds; best observed is what the search saw; "
+        "regret and test are the recommended arch's seed-mean values at full fidelity"
     )
     lines.append(f"{'benchmark':<22} {'optimizer':<9} {'seeds':>5} {'best observed valid':>24} "
                  f"{'valid regret':>24} {'test acc':>24}")
