@@ -47,7 +47,7 @@ def test_cli_writes_results_and_a_rerun_resumes(tmp_path, capsys):
     assert table.num_rows == 25
     assert manifest["job"] == {"benchmark": "nb201-cifar100", "optimizer": "rs", "seed": 2,
                                "budget": {"queries": 25, "seconds": None},
-                               "fidelity": None, "noise": "seed"}
+                               "fidelity": None, "noise": "seed", "config": {}}
     assert manifest["final"]["incumbent_test"] == table["incumbent_test"][-1].as_py()
     assert json.loads((out / "experiment.json").read_text())["config"]["seeds"] == 3
     # the summary line for cifar100 carries the mean of the files' final test accuracies
