@@ -57,7 +57,7 @@ class LocalSearch(Optimizer):
 
     def __init__(self, space, rng: np.random.Generator, config: LSConfig | None = None):
         super().__init__(space, rng, config)
-        self._seen: set[int] = set()
+        self._seen: set[tuple[int, ...]] = set()
         self._starts_left = self.config.num_init  # random archs still to draw before a climb
         self._start: tuple[np.ndarray, float] | None = None  # best of those drawn so far
         self._centre: tuple[np.ndarray, float] | None = None  # None: drawing random starts
@@ -116,8 +116,11 @@ class LocalSearch(Optimizer):
             self._starts_left = 1
 
     # --- helpers --------------------------------------------------------------------------
-    def _code(self, arch: np.ndarray) -> int:
-        return int(self.space.code(arch))
+    @staticmethod
+    def _code(arch: np.ndarray) -> tuple[int, ...]:
+        """A hashable key for the seen-set; works for any space whose archs are int vectors
+        (a mixed-radix code would overflow int64 on the 32 dimensions of the DARTS space)."""
+        return tuple(np.asarray(arch).tolist())
 
     def _sample_unseen(self) -> np.ndarray:
         arch = self.space.sample(self.rng)
