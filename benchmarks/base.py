@@ -50,6 +50,14 @@ class Benchmark:
         """Simulated training seconds to obtain the answer at ``fidelity``."""
         raise NotImplementedError
 
+    def optimum(
+        self, metric: str, fidelity: str | None = None
+    ) -> tuple[float, np.ndarray] | None:
+        """Best value of ``metric`` over the whole space and an arch attaining it, or None when
+        it is unknown (a surrogate over 10^18 archs cannot be enumerated): regret is then
+        undefined and reported as such."""
+        return None
+
     @property
     def validation_metrics(self) -> tuple[str, ...]:
         return tuple(name for name, m in self.metrics.items() if m.validation)

@@ -94,12 +94,10 @@ def run(job: Job) -> tuple[pa.Table, dict]:
         "data": {"benchmark_kind": bench.kind, "checksum": bench.checksum},
         "versions": versions(),
         "spent": {"queries": oracle.n_queries, "seconds": oracle.seconds},
-        "final": {
-            "incumbent": final["incumbent"],
-            "incumbent_valid": final["incumbent_valid"],
-            "incumbent_test": final["incumbent_test"],
-            "incumbent_regret": final["incumbent_regret"],
-            "best_observed": final["best_observed"],
+        "final": {  # NaN (no test metric, unknown optimum) is written as null
+            key: None if isinstance(final[key], float) and np.isnan(final[key]) else final[key]
+            for key in ("incumbent", "incumbent_valid", "incumbent_test", "incumbent_regret",
+                        "best_observed")
         },
         "wall_seconds": round(time.perf_counter() - started, 3),
     }
@@ -111,7 +109,8 @@ def _trajectory_table(bench, oracle: Oracle, incumbents: np.ndarray) -> pa.Table
     space = bench.space
     values = np.array([r.value for r in rows])
     incumbent_valid = np.asarray(bench.query(incumbents, bench.objective), dtype=np.float64)
-    optimum, _ = bench.optimum(bench.objective)
+    best = bench.optimum(bench.objective)
+    optimum = best[0] if best is not None else np.nan
     if bench.report_metric is not None:
         incumbent_test = np.asarray(bench.query(incumbents, bench.report_metric), dtype=np.float64)
     else:

@@ -46,7 +46,7 @@ def format_summary(rows: list[dict], per_seed: bool = True) -> str:
             lines.append(
                 f"{r['benchmark']:<22} {r['optimizer']:<9} {r['seed']:>4} {r['queries']:>7} "
                 f"{r['best_observed']:>8.3f} {r['incumbent_valid']:>7.3f} "
-                f"{r['incumbent_regret']:>7.3f} {_fmt(r['incumbent_test']):>7}"
+                f"{_fmt(r['incumbent_regret']):>7} {_fmt(r['incumbent_test']):>7}"
             )
         lines.append("")
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
@@ -59,8 +59,9 @@ def format_summary(rows: list[dict], per_seed: bool = True) -> str:
     lines.append(f"{'benchmark':<22} {'optimizer':<9} {'seeds':>5} {'best observed valid':>24} "
                  f"{'valid regret':>24} {'test acc':>24}")
     for (bench, opt), group in sorted(groups.items()):
-        cells = [_cell([g[k] for g in group]) for k in
-                 ("best_observed", "incumbent_regret", "incumbent_test")]
+        cells = [_cell([g[k] for g in group], absent) for k, absent in
+                 (("best_observed", "n/a"), ("incumbent_regret", "n/a (optimum unknown)"),
+                  ("incumbent_test", "n/a (no test metric)"))]
         lines.append(f"{bench:<22} {opt:<9} {len(group):>5} " + " ".join(f"{c:>24}" for c in cells))
     return "\n".join(lines)
 
@@ -69,8 +70,8 @@ def _fmt(value: float) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
 
 
-def _cell(values: list[float]) -> str:
+def _cell(values: list[float | None], absent: str) -> str:
     mean, std, se = mean_std_se([math.nan if v is None else v for v in values])
     if math.isnan(mean):
-        return "n/a (no test metric)"
+        return absent
     return f"{mean:.2f} ± {std:.2f} [±{se:.2f}]"
