@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from optimizers.bananas import Bananas
 from optimizers.base import Optimizer
 from optimizers.local_search import LocalSearch
 from optimizers.random_search import RandomSearch
 from optimizers.regularized_evolution import RegularizedEvolution
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.name: cls for cls in (RandomSearch, RegularizedEvolution, LocalSearch)
+    cls.name: cls for cls in (RandomSearch, RegularizedEvolution, LocalSearch, Bananas)
 }
 
 

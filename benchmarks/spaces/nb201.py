@@ -18,11 +18,34 @@ OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", 
 EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
 N_ARCHS = len(OPS) ** len(EDGES)
 
+# --- path encoding (BANANAS, White et al. 2021) ---------------------------------------------
+# The 4 input->output routes of the cell, as positions of the arch vector, from the input side:
+# direct (3<-0); via node 1 (1<-0, 3<-1); via node 2 (2<-0, 3<-2); via 1 then 2 (1<-0, 2<-1,
+# 3<-2). These are the ``path_blueprints`` [[3], [0, 4], [1, 5], [0, 2, 5]] of the authors' code
+# (naszilla cell_201) and of NASLib's nasbench201 ``get_paths``; they assume the arch-string edge
+# order, which is the order of ``EDGES``.
+PATH_ROUTES: tuple[tuple[int, ...], ...] = ((3,), (0, 4), (1, 5), (0, 2, 5))
+# Digit of each op in a path's label: the op list of naszilla's cell_201 and of NASLib's
+# nasbench201 encodings module (note: not OPS order, and not strictly alphabetical).
+PATH_OP_ORDER: tuple[str, ...] = (
+    "avg_pool_3x3",
+    "nor_conv_1x1",
+    "nor_conv_3x3",
+    "none",
+    "skip_connect",
+)
+_PATH_DIGIT = np.array([PATH_OP_ORDER.index(op) for op in OPS], dtype=np.int64)
+_NONE = OPS.index("none")
+# Block of paths of length L starts at sum(5**i for i < L): 0 (length 1), 5 (2), 30 (3).
+_PATH_BLOCK = {length: sum(len(OPS) ** i for i in range(1, length)) for length in (1, 2, 3)}
+N_PATH_FEATURES = sum(len(OPS) ** length for length in (1, 2, 3))  # 5 + 25 + 125 = 155
+
 
 class NB201Space(CategoricalSpace):
     """6 edges x 5 ops; 15,625 cells, each mapped to its official NATS-Bench row."""
 
     name = "nb201"
+    encodings: tuple[str, ...] = ("onehot", "path")
 
     def __init__(self, arch_of_row: np.ndarray | None = None) -> None:
         super().__init__(n_choices=[len(OPS)] * len(EDGES))
@@ -67,6 +90,39 @@ class NB201Space(CategoricalSpace):
         ):
             raise ValueError(f"NB201 row index must be an int in [0, {N_ARCHS - 1}], got {rows!r}")
         return self._arch_of_row[rows_arr].copy()
+
+    # --- encodings ----------------------------------------------------------------------
+    def encode(self, archs: np.ndarray, encoding: str = "onehot") -> np.ndarray:
+        """Feature matrix for predictors: ``onehot`` (per edge) or ``path`` (BANANAS).
+
+        ``path``: one binary feature per labelled input->output path, float32 of shape
+        (n, 155), laid out as NASLib's ``encode_paths`` for nasbench201: feature
+        ``block(L) + sum_j digit(op_j) * 5**j`` for a path of length L whose j-th op (from the
+        input) is op_j, with block(1) = 0, block(2) = 5, block(3) = 30 and digits in
+        ``PATH_OP_ORDER``. A path is named by its ops only, as in the paper, so the two length-2
+        routes set the same feature when they carry the same ops (all-``nor_conv_3x3``: 4 paths,
+        3 features). Unlike NASLib, a route through a ``none`` edge is no path and sets nothing
+        (the paper's definition), so the 71 features whose label contains ``none`` are always
+        0; they are kept so that column indices match NASLib's.
+        """
+        if encoding != "path":
+            if encoding not in self.encodings:
+                raise ValueError(
+                    f"unknown encoding {encoding!r} for {self.name}; accepted: "
+                    f"{', '.join(self.encodings)}"
+                )
+            return super().encode(archs, encoding)
+        archs = np.atleast_2d(self.validate(archs))
+        digits = _PATH_DIGIT[archs]
+        alive = archs != _NONE
+        out = np.zeros((archs.shape[0], N_PATH_FEATURES), dtype=np.float32)
+        for route in PATH_ROUTES:
+            route_idx = list(route)
+            place = len(OPS) ** np.arange(len(route))
+            feature = _PATH_BLOCK[len(route)] + digits[:, route_idx] @ place
+            exists = np.flatnonzero(alive[:, route_idx].all(axis=1))
+            out[exists, feature[exists]] = 1.0
+        return out
 
     # --- strings ------------------------------------------------------------------------
     def to_string(self, arch: np.ndarray) -> str:

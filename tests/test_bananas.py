@@ -1,0 +1,193 @@
+"""BANANAS: the NB201 path encoding, the MLP ensemble, and the search through the harness.
+
+The search checks are what a comparison relies on: a run is a function of its job, the budget
+counts only the archs ``ask()`` returns (scored candidates are free), no arch is paid for twice,
+and BANANAS beats random search on NB201 cifar10 at 150 queries, as in White et al. (2021) and
+NAS-Bench-Suite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import benchmarks
+from benchmarks.spaces.categorical import CategoricalSpace
+from benchmarks.spaces.nb201 import (
+    EDGES,
+    N_PATH_FEATURES,
+    OPS,
+    PATH_OP_ORDER,
+    NB201Space,
+)
+from harness.oracle import Budget, Observation, Oracle
+from harness.search import Job, run
+from optimizers.bananas import Bananas, BananasConfig
+from predictors.mlp_ensemble import MLPEnsemble
+
+BENCH = "nb201-cifar10"
+QUERIES = 150
+SEEDS = range(20)
+SPACE = NB201Space()
+CONV3 = OPS.index("nor_conv_3x3")
+CONV1 = OPS.index("nor_conv_1x1")
+NONE = OPS.index("none")
+
+
+def _cell(**edge_ops: int) -> np.ndarray:
+    """An all-``nor_conv_3x3`` cell with some edges changed, e.g. ``_cell(e30=NONE)``."""
+    arch = np.full(len(EDGES), CONV3)
+    for name, op in edge_ops.items():
+        arch[EDGES.index((int(name[1]), int(name[2])))] = op
+    return arch
+
+
+def _reference_path_encoding(arch: np.ndarray) -> np.ndarray:
+    """NASLib's ``encode_paths`` for nasbench201, written out path by path, with routes through
+    a ``none`` edge left out (the paper's definition of a path)."""
+    routes = [[(3, 0)], [(1, 0), (3, 1)], [(2, 0), (3, 2)], [(1, 0), (2, 1), (3, 2)]]
+    offsets = {1: 0, 2: 5, 3: 30}
+    out = np.zeros(N_PATH_FEATURES)
+    for route in routes:
+        ops = [OPS[arch[EDGES.index(edge)]] for edge in route]
+        if "none" in ops:
+            continue
+        index = offsets[len(ops)] + sum(PATH_OP_ORDER.index(op) * 5**j for j, op in enumerate(ops))
+        out[index] = 1.0
+    return out
+
+
+# --- path encoding ----------------------------------------------------------------------
+def test_path_encoding_layout_is_naslibs() -> None:
+    enc = SPACE.encode(SPACE.enumerate(), "path")
+    assert enc.shape == (15_625, N_PATH_FEATURES) and N_PATH_FEATURES == 5 + 25 + 125
+    assert enc.dtype == np.float32
+    reference = np.stack([_reference_path_encoding(a) for a in SPACE.enumerate()])
+    np.testing.assert_array_equal(enc, reference)
+    # Features whose label holds 'none' never fire: 4 + 16 + 64 live columns.
+    assert int((enc.sum(axis=0) > 0).sum()) == 84
+
+
+def test_all_none_cell_has_no_path() -> None:
+    assert not SPACE.encode(np.full(len(EDGES), NONE), "path").any()
+
+
+def test_all_conv3x3_cell_has_four_paths_and_three_labels() -> None:
+    # Paths are labelled by their ops, so the two length-2 routes (via node 1, via node 2)
+    # share the label conv3x3-conv3x3: features 2 (length 1), 17 (length 2), 92 (length 3).
+    enc = SPACE.encode(_cell(), "path")[0]
+    assert np.flatnonzero(enc).tolist() == [2, 5 + 2 + 2 * 5, 30 + 2 + 2 * 5 + 2 * 25]
+    # With the two length-2 routes labelled differently, all four paths show.
+    assert SPACE.encode(_cell(e32=CONV1), "path")[0].sum() == 4
+
+
+def test_a_none_edge_removes_exactly_the_paths_through_it() -> None:
+    no_direct = SPACE.encode(_cell(e30=NONE), "path")[0]
+    assert no_direct[:5].sum() == 0 and no_direct.sum() == 2
+    no_node1_out = SPACE.encode(_cell(e31=NONE, e32=CONV1), "path")[0]
+    assert no_node1_out.sum() == 3  # direct, via 2, via 1 then 2 (their labels all differ)
+
+
+def test_onehot_still_works_and_unknown_encoding_is_refused() -> None:
+    enc = SPACE.encode(_cell(), "onehot")
+    assert enc.shape == (1, 30) and enc.sum() == 6
+    with pytest.raises(ValueError, match="accepted: onehot, path"):
+        SPACE.encode(_cell(), "adjacency")
+
+
+# --- predictor --------------------------------------------------------------------------
+def _toy_data(n: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    archs = SPACE.sample(np.random.default_rng(0), n)
+    X = SPACE.encode(archs, "path")
+    return X, 80.0 + 5.0 * X[:, :30].sum(axis=1)  # a target the paths explain
+
+
+def test_ensemble_is_reproducible_and_members_differ() -> None:
+    X, y = _toy_data()
+    small = dict(n_members=3, epochs=30)
+    a = MLPEnsemble(**small, random_state=np.random.default_rng(5)).fit(X, y)
+    b = MLPEnsemble(**small, random_state=np.random.default_rng(5)).fit(X, y)
+    members = a.predict_members(X)
+    np.testing.assert_array_equal(members, b.predict_members(X))
+    assert members.shape == (3, len(y))
+    assert not np.allclose(members[0], members[1])
+    mean, std = a.predict_mean_std(X)
+    np.testing.assert_allclose(mean, a.predict(X))
+    assert (std > 0).all()
+
+
+def test_ensemble_fits_its_training_data() -> None:
+    X, y = _toy_data()
+    pred = MLPEnsemble(random_state=0).fit(X, y).predict(X)
+    assert np.corrcoef(pred, y)[0, 1] > 0.9
+
+
+# --- search -----------------------------------------------------------------------------
+def _table(seed: int, budget: Budget | None = None, optimizer: str = "bananas"):
+    table, _ = run(Job(BENCH, optimizer, seed, budget=budget or Budget(queries=QUERIES)))
+    return table
+
+
+def test_same_seed_same_trajectory_other_seed_other_trajectory() -> None:
+    first, again, other = _table(3), _table(3), _table(4)
+    assert first.equals(again)
+    assert not first.equals(other)
+
+
+@pytest.mark.parametrize("queries", [1, 10, 25])
+def test_query_budget_is_spent_exactly(queries: int) -> None:
+    table = _table(0, Budget(queries=queries))
+    assert table.num_rows == queries
+    assert table["cum_queries"].to_pylist() == list(range(1, queries + 1))
+
+
+def test_no_arch_is_paid_for_twice() -> None:
+    archs = _table(1)["arch"].to_pylist()
+    assert len(archs) == QUERIES == len(set(archs))
+
+
+def test_an_unanswered_ask_leaves_a_usable_state() -> None:
+    """The harness may ask and then stop; any later ask must still give a valid arch."""
+    bench = benchmarks.load(BENCH)
+    oracle = Oracle(bench, Budget(queries=30), rng=np.random.default_rng(0))
+    opt = Bananas(bench.space, np.random.default_rng(1), BananasConfig(epochs=20))
+    assert opt.encoding == "path"
+    while not oracle.exhausted:
+        opt.ask()  # unanswered
+        arch = opt.ask()
+        assert arch.shape == (bench.space.n_dims,) and arch.dtype == np.int64
+        bench.space.validate(arch)
+        opt.tell(arch, oracle.evaluate(arch))
+
+
+def test_a_space_without_path_encoding_gets_onehot() -> None:
+    space = CategoricalSpace([3, 4, 2, 5])
+    opt = Bananas(space, np.random.default_rng(0), BananasConfig(num_init=5, k=3, epochs=20))
+    assert opt.encoding == "onehot"
+    with pytest.raises(ValueError, match="not offered"):
+        Bananas(space, np.random.default_rng(0), BananasConfig(encoding="path"))
+    for _ in range(20):
+        arch = opt.ask()
+        value = float(arch.sum())  # a toy objective, maximised at the last choice of each
+        opt.tell(arch, Observation(value, "toy", "full", 0.0, noisy=False))
+    assert len({tuple(a) for a in opt.history_archs}) == 20
+
+
+def _final_regret(optimizer: str, seed: int) -> float:
+    table = _table(seed, optimizer=optimizer)
+    assert table.num_rows == QUERIES
+    return table["incumbent_regret"][-1].as_py()
+
+
+@pytest.fixture(scope="module")
+def mean_final_regret() -> dict[str, float]:
+    means = {
+        opt: float(np.mean([_final_regret(opt, seed) for seed in SEEDS]))
+        for opt in ("rs", "bananas")
+    }
+    print(f"\nmean final regret, {BENCH}, {QUERIES} queries x {len(SEEDS)} seeds: {means}")
+    return means
+
+
+def test_bananas_beats_random_search(mean_final_regret: dict[str, float]) -> None:
+    assert mean_final_regret["bananas"] < mean_final_regret["rs"]
