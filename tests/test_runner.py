@@ -98,3 +98,25 @@ def test_query_cli_refuses_a_bad_arch_string():
     proc = subprocess.run([PY, "-m", "harness.query", "--bench", "nb201-cifar10", "--index",
                            "6111"], capture_output=True, text=True, check=True)
     assert "test_acc    hp200       94.3733" in proc.stdout
+
+
+def test_every_optimizer_is_deterministic_across_processes_and_within_budget(tmp_path):
+    import optimizers
+
+    names = optimizers.names()
+    assert {"rs", "re", "ls", "bananas"} <= set(names)
+    code = (
+        "import sys, pyarrow.parquet as pq; from harness import search; "
+        "from harness.oracle import Budget; "
+        "[pq.write_table(search.run(search.Job('nb201-cifar100', n, seed=11, "
+        "budget=Budget(queries=60)))[0], f'{sys.argv[1]}/{n}.parquet') for n in sys.argv[2:]]"
+    )
+    subprocess.run([PY, "-c", code, str(tmp_path), *names], check=True)
+    for name in names:
+        table, _ = search.run(search.Job("nb201-cifar100", name, seed=11,
+                                         budget=Budget(queries=60)))
+        assert table.num_rows == 60, name
+        assert pq.read_table(tmp_path / f"{name}.parquet").equals(table), name
+        seconds = search.Job("nb201-cifar100", name, seed=11, budget=Budget(seconds=50_000.0))
+        spent = search.run(seconds)[0]["cum_seconds"].to_pylist()
+        assert spent[-1] <= 50_000.0 and len(spent) >= 5, name
