@@ -57,6 +57,16 @@ class Budget:
         return " or ".join(parts)
 
 
+def check_budget(benchmark: Benchmark, budget: Budget) -> None:
+    """Refuse a budget that cannot bind: seconds on a benchmark without training times (every
+    query would cost 0 s, and the run would never stop)."""
+    if budget.seconds is not None and not getattr(benchmark, "cost_known", True):
+        raise ValueError(
+            f"{benchmark.name} has no training times, so a budget in simulated seconds "
+            f"({budget.describe()}) can never bind; give the budget in queries"
+        )
+
+
 @dataclass(frozen=True)
 class Observation:
     """What an optimizer learns from one evaluation."""
@@ -97,6 +107,7 @@ class Oracle:
         if self.noise not in NOISE_MODES:
             raise ValueError(f"unknown noise {self.noise!r}; accepted: {', '.join(NOISE_MODES)}")
         self.fidelity = self.benchmark.check_fidelity(self.fidelity)
+        check_budget(self.benchmark, self.budget)
 
     @property
     def space(self):

@@ -16,7 +16,7 @@ from pathlib import Path
 import benchmarks
 import optimizers
 from harness.executor import execute
-from harness.oracle import NOISE_MODES, Budget
+from harness.oracle import NOISE_MODES, Budget, check_budget
 from harness.provenance import versions
 from harness.results import ExperimentMismatchError, ResultsStore
 from harness.search import Job, make_config
@@ -115,8 +115,10 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
     if args.jobs < 1:
         raise ValueError(f"bad -j {args.jobs}: need at least 1 worker")
     for name in benches:
+        bench = benchmarks.load(name)
+        check_budget(bench, budget)
         if args.fidelity is not None:
-            benchmarks.load(name).check_fidelity(args.fidelity)
+            bench.check_fidelity(args.fidelity)
     jobs = [
         Job(benchmark=b, optimizer=o, seed=s, budget=budget, fidelity=args.fidelity,
             noise=args.noise, config=tuple(sorted(overrides.get(o, {}).items())))

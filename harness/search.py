@@ -74,7 +74,9 @@ def run(job: Job) -> tuple[pa.Table, dict]:
     )
     oracle = Oracle(bench, job.budget, rng=noise_rng, fidelity=job.fidelity, noise=job.noise)
     optimizer_cls = optimizers.get(job.optimizer)
-    optimizer = optimizer_cls(bench.space, optimizer_rng, make_config(optimizer_cls, job.config))
+    optimizer = optimizer_cls(
+        bench.space, optimizer_rng, make_config(optimizer_cls, job.config), budget=job.budget
+    )
     incumbents: list[np.ndarray] = []
     while not oracle.exhausted:
         arch = optimizer.ask()
@@ -99,6 +101,7 @@ def run(job: Job) -> tuple[pa.Table, dict]:
             for key in ("incumbent", "incumbent_valid", "incumbent_test", "incumbent_regret",
                         "best_observed")
         },
+        "diagnostics": optimizer.diagnostics(),
         "wall_seconds": round(time.perf_counter() - started, 3),
     }
     return table, manifest

@@ -39,12 +39,13 @@ def format_summary(rows: list[dict], per_seed: bool = True) -> str:
     """Per seed (optional) and per (benchmark, optimizer): best observed validation accuracy,
     the recommended arch's seed-mean validation accuracy, regret and test accuracy."""
     lines = []
+    width = max([22] + [len(r["benchmark"]) for r in rows])  # TNB101 names are up to 28
     if per_seed:
-        lines.append(f"{'benchmark':<22} {'optimizer':<9} {'seed':>4} {'queries':>7} "
+        lines.append(f"{'benchmark':<{width}} {'optimizer':<9} {'seed':>4} {'queries':>7} "
                      f"{'best obs':>8} {'valid':>7} {'regret':>7} {'test':>7}")
         for r in rows:
             lines.append(
-                f"{r['benchmark']:<22} {r['optimizer']:<9} {r['seed']:>4} {r['queries']:>7} "
+                f"{r['benchmark']:<{width}} {r['optimizer']:<9} {r['seed']:>4} {r['queries']:>7} "
                 f"{r['best_observed']:>8.3f} {r['incumbent_valid']:>7.3f} "
                 f"{_fmt(r['incumbent_regret']):>7} {_fmt(r['incumbent_test']):>7}"
             )
@@ -56,13 +57,14 @@ def format_summary(rows: list[dict], per_seed: bool = True) -> str:
         "mean ± std [± standard error] over seeds; best observed is what the search saw; "
         "regret and test are the recommended arch's seed-mean values at full fidelity"
     )
-    lines.append(f"{'benchmark':<22} {'optimizer':<9} {'seeds':>5} {'best observed valid':>24} "
-                 f"{'valid regret':>24} {'test acc':>24}")
+    lines.append(f"{'benchmark':<{width}} {'optimizer':<9} {'seeds':>5} "
+                 f"{'best observed valid':>24} {'valid regret':>24} {'test acc':>24}")
     for (bench, opt), group in sorted(groups.items()):
         cells = [_cell([g[k] for g in group], absent) for k, absent in
                  (("best_observed", "n/a"), ("incumbent_regret", "n/a (optimum unknown)"),
                   ("incumbent_test", "n/a (no test metric)"))]
-        lines.append(f"{bench:<22} {opt:<9} {len(group):>5} " + " ".join(f"{c:>24}" for c in cells))
+        lines.append(f"{bench:<{width}} {opt:<9} {len(group):>5} "
+                     + " ".join(f"{c:>24}" for c in cells))
     return "\n".join(lines)
 
 

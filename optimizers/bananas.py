@@ -54,8 +54,8 @@ class Bananas(Optimizer):
     name = "bananas"
     Config = BananasConfig
 
-    def __init__(self, space, rng, config=None):
-        super().__init__(space, rng, config)
+    def __init__(self, space, rng, config=None, budget=None):
+        super().__init__(space, rng, config, budget)
         cfg = self.config
         if cfg.loss not in LOSSES:
             raise ValueError(f"unknown loss {cfg.loss!r}; accepted: {', '.join(LOSSES)}")

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from harness.oracle import Observation
+from harness.oracle import Budget, Observation
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,18 @@ class Optimizer(ABC):
     name: ClassVar[str]
     Config: ClassVar[type[OptimizerConfig]] = OptimizerConfig
 
-    def __init__(self, space: Any, rng: np.random.Generator, config: OptimizerConfig | None = None):
+    def __init__(
+        self,
+        space: Any,
+        rng: np.random.Generator,
+        config: OptimizerConfig | None = None,
+        budget: Budget | None = None,
+    ) -> None:
         self.space = space
         self.rng = rng
         self.config = config if config is not None else self.Config()
+        # The run's budget: known in advance, as to a real NAS method (XNAS needs its horizon).
+        self.budget = budget
         self.history_archs: list[np.ndarray] = []
         self.history_values: list[float] = []
         self._best_index: int | None = None
@@ -46,6 +54,10 @@ class Optimizer(ABC):
         self.history_values.append(observation.value)
         if self._best_index is None or observation.value > self.history_values[self._best_index]:
             self._best_index = len(self.history_values) - 1
+
+    def diagnostics(self) -> dict | None:
+        """Optimizer-specific state worth saving with the run (JSON-serializable), or None."""
+        return None
 
     def recommend(self) -> np.ndarray:
         """The incumbent: by default the best observed arch."""

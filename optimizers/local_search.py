@@ -55,8 +55,10 @@ class LocalSearch(Optimizer):
     name = "ls"
     Config = LSConfig
 
-    def __init__(self, space, rng: np.random.Generator, config: LSConfig | None = None):
-        super().__init__(space, rng, config)
+    def __init__(
+        self, space, rng: np.random.Generator, config: LSConfig | None = None, budget=None
+    ):
+        super().__init__(space, rng, config, budget)
         self._seen: set[tuple[int, ...]] = set()
         self._starts_left = self.config.num_init  # random archs still to draw before a climb
         self._start: tuple[np.ndarray, float] | None = None  # best of those drawn so far

@@ -16,8 +16,8 @@ class RandomSearch(Optimizer):
 
     name = "rs"
 
-    def __init__(self, space, rng, config=None):
-        super().__init__(space, rng, config)
+    def __init__(self, space, rng, config=None, budget=None):
+        super().__init__(space, rng, config, budget)
         self._seen: set[tuple[int, ...]] = set()
 
     def ask(self) -> np.ndarray:

@@ -7,9 +7,10 @@ from optimizers.base import Optimizer
 from optimizers.local_search import LocalSearch
 from optimizers.random_search import RandomSearch
 from optimizers.regularized_evolution import RegularizedEvolution
+from optimizers.xnas import XNAS
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.name: cls for cls in (RandomSearch, RegularizedEvolution, LocalSearch, Bananas)
+    cls.name: cls for cls in (RandomSearch, RegularizedEvolution, LocalSearch, Bananas, XNAS)
 }
 
 

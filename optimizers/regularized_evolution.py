@@ -48,8 +48,10 @@ class RegularizedEvolution(Optimizer):
     name = "re"
     Config = REConfig
 
-    def __init__(self, space, rng: np.random.Generator, config: REConfig | None = None):
-        super().__init__(space, rng, config)
+    def __init__(
+        self, space, rng: np.random.Generator, config: REConfig | None = None, budget=None
+    ):
+        super().__init__(space, rng, config, budget)
         # Oldest on the left; appending to a full deque drops the oldest (the ageing step).
         self._population: deque[tuple[np.ndarray, float]] = deque(
             maxlen=self.config.population_size

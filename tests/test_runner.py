@@ -117,6 +117,9 @@ def test_every_optimizer_is_deterministic_across_processes_and_within_budget(tmp
                                          budget=Budget(queries=60)))
         assert table.num_rows == 60, name
         assert pq.read_table(tmp_path / f"{name}.parquet").equals(table), name
-        seconds = search.Job("nb201-cifar100", name, seed=11, budget=Budget(seconds=50_000.0))
+        # xnas must know its horizon in advance: under a seconds budget it is given in queries
+        horizon = (("horizon_queries", 20),) if name == "xnas" else ()
+        seconds = search.Job("nb201-cifar100", name, seed=11, budget=Budget(seconds=50_000.0),
+                             config=horizon)
         spent = search.run(seconds)[0]["cum_seconds"].to_pylist()
         assert spent[-1] <= 50_000.0 and len(spent) >= 5, name

@@ -1,0 +1,196 @@
+"""NAS-Bench-301 on CIFAR-10: the DARTS space answered by a surrogate model.
+
+The surrogate is YAHPO Gym's nb301 network (see ``benchmarks/data/nb301/PROVENANCE.md``), run by
+onnxruntime: for a DARTS genotype and an epoch (1..98) it predicts the CIFAR-10 validation
+accuracy (%) and the training time (s) up to that epoch. NAS-Bench-301 has no test split, so
+this benchmark has no test metric (``report_metric = None``) and, over ~10^18 archs, no known
+optimum: runs report their incumbent's validation accuracy, and regret as n/a.
+
+Fidelities are ``"epoch1"`` .. ``"epoch98"`` (default ``"epoch98"``, the full schedule);
+``check_fidelity`` also takes the epoch as an int. ``train_time`` at a fidelity is the
+surrogate's own runtime prediction for that epoch, and ``cost`` is exactly that: the surrogate
+predicts the cumulative time for any epoch, so no scaling from the final epoch is needed (its
+prediction rises with the epoch on 98.5 % of the consecutive steps over NASLib's 725 archs, not
+strictly always).
+
+The surrogate is deterministic: ``rng`` is accepted for the common signature and ignored, so a
+query with or without it, alone or in any batch, gives the same number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import lru_cache
+
+import numpy as np
+
+from benchmarks.base import Benchmark, Metric
+from benchmarks.spaces.darts import CELLS, N_NODES, DartsSpace
+from benchmarks.store import DATA_ROOT, DataIntegrityError, TableStore
+
+NAME = "nb301-cifar10"
+FOLDER = DATA_ROOT / "nb301"
+MODEL_FILE = "surrogate.onnx"
+INPUTS_FILE = "inputs.json"
+INTRA_OP_THREADS = 2  # a batch of 10^4 archs is done in ~0.3 s; more threads fight -j workers
+CHUNK = 8_192  # rows per onnxruntime call: bounds the activations to ~30 MB
+OUTPUT_COLUMN = {"valid_acc": 0, "train_time": 1}
+SCALAR_CACHE = 65_536  # single-arch answers kept: the oracle asks cost and value of one arch
+
+
+class NB301Benchmark(Benchmark):
+    """``nb301-cifar10``: valid_acc and train_time of DARTS genotypes at epoch 1..98."""
+
+    kind = "surrogate"
+    report_metric = None
+    objective = "valid_acc"
+
+    def __init__(self, name: str = NAME) -> None:
+        if name != NAME:
+            raise ValueError(f"unknown NB301 benchmark {name!r}; accepted: {NAME}")
+        self.name = name
+        store = TableStore(FOLDER)
+        self.checksum = store.checksum
+        tables = json.loads(_checked_bytes(store, INPUTS_FILE))
+        self.space = DartsSpace()
+        first, last = tables["epochs"]
+        self.epochs = range(first, last + 1)
+        self.fidelities = tuple(f"epoch{e}" for e in self.epochs)
+        self.default_fidelity = self.fidelities[-1]
+        split = "NB301 surrogate (YAHPO nb301), CIFAR-10 validation"
+        self.metrics = {
+            "valid_acc": Metric("valid_acc", "top-1 validation accuracy (%) at the epoch",
+                                split, validation=True),
+            "train_time": Metric("train_time", "training seconds up to the epoch", split,
+                                 validation=True, higher_is_better=False),
+        }
+        self._encoder = _Encoder(tables)
+        self._session = _session(_checked_bytes(store, MODEL_FILE))
+        self._scalar = lru_cache(maxsize=SCALAR_CACHE)(self._predict_one)
+
+    # --- fidelities ---------------------------------------------------------------------
+    def check_fidelity(self, fidelity: str | int | None) -> str:
+        """The canonical ``"epoch<N>"`` for ``fidelity`` (``"epoch<N>"`` or an int N)."""
+        if fidelity is None:
+            return self.default_fidelity
+        epoch = _epoch_of(fidelity)
+        if epoch is None or epoch not in self.epochs:
+            raise ValueError(
+                f"unknown fidelity {fidelity!r} for {self.name}; accepted: "
+                f"{self.fidelities[0]} .. {self.fidelities[-1]} (or the epoch as an int "
+                f"{self.epochs[0]}..{self.epochs[-1]})"
+            )
+        return f"epoch{epoch}"
+
+    # --- queries ------------------------------------------------------------------------
+    def query(
+        self,
+        archs: np.ndarray,
+        metric: str,
+        fidelity: str | int | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray | float:
+        """``metric`` of each arch at ``fidelity``: an array (n,) for a batch (n, 32), a float
+        for one arch. ``rng`` is ignored: the surrogate is deterministic."""
+        self.check_metric(metric)
+        column = OUTPUT_COLUMN[metric]
+        epoch = int(self.check_fidelity(fidelity)[len("epoch"):])
+        archs = self.space.validate(archs)
+        if archs.ndim == 1:
+            return self._scalar(tuple(archs.tolist()), epoch)[column]
+        return self._predict(archs, epoch)[:, column].astype(np.float64)
+
+    def cost(self, archs: np.ndarray, fidelity: str | int | None = None) -> np.ndarray | float:
+        """Simulated seconds: the surrogate's training time up to the fidelity's epoch."""
+        return self.query(archs, "train_time", fidelity)
+
+    def optimum(self, metric: str, fidelity: str | None = None) -> None:
+        """Unknown: the surrogate cannot be maximized exhaustively over ~10^18 archs."""
+        return None
+
+    # --- the model ----------------------------------------------------------------------
+    def _predict(self, archs: np.ndarray, epoch: int) -> np.ndarray:
+        """(n, 2) float32: validation accuracy and runtime of valid archs (n, 32)."""
+        out = np.empty((archs.shape[0], 2), dtype=np.float32)
+        for start in range(0, archs.shape[0], CHUNK):
+            part = archs[start : start + CHUNK]
+            x_cont = np.full((part.shape[0], 1), epoch, dtype=np.float32)
+            feeds = {"x_cat": self._encoder(part), "x_cont": x_cont}
+            out[start : start + CHUNK] = self._session.run(None, feeds)[0]
+        return out
+
+    def _predict_one(self, arch: tuple[int, ...], epoch: int) -> tuple[float, float]:
+        acc, runtime = self._predict(np.array([arch], dtype=np.int64), epoch)[0].tolist()
+        return acc, runtime
+
+
+class _Encoder:
+    """Genotype batch (n, 32) -> the surrogate's ``x_cat`` (n, 34) int32, with the lookup tables
+    of ``inputs.json`` (built and documented in ``benchmarks/build/nb301.py``): each (input, op)
+    pair sets the code of its op in the column of the edge joining its input to its node; each
+    node 3..5 sets the code of its input pair ``"a_b"``; unused columns keep ``#na#``."""
+
+    def __init__(self, tables: dict) -> None:
+        self.default = np.asarray(tables["na_codes"], dtype=np.int32)
+        edge_column = np.asarray(tables["edge_column"], dtype=np.int64)  # (cell, node, input)
+        # Per pair of the vector (cell, node, pair): its row of possible columns, by input.
+        self.pair_columns = np.repeat(edge_column.reshape(-1, edge_column.shape[-1]), 2, axis=0)
+        self.op_codes = np.asarray(tables["op_codes"], dtype=np.int32)  # (column, op)
+        self.input_column = np.asarray(tables["input_column"], dtype=np.int64).reshape(-1)
+        self.input_codes = np.asarray(tables["input_codes"], dtype=np.int32)  # (cell, k - 1, a, b)
+        if (self.op_codes[self.pair_columns[self.pair_columns >= 0]] < 0).any():
+            raise DataIntegrityError("inputs.json: an edge column has no op codes")
+
+    def __call__(self, archs: np.ndarray) -> np.ndarray:
+        n = archs.shape[0]
+        pairs = archs.reshape(n, len(CELLS) * N_NODES * 2, 2)  # (n, 16, (input, op))
+        columns = self.pair_columns[np.arange(pairs.shape[1]), pairs[..., 0]]
+        out = np.tile(self.default, (n, 1))
+        out[np.arange(n)[:, None], columns] = self.op_codes[columns, pairs[..., 1]]
+        inputs = pairs[..., 0].reshape(n, len(CELLS), N_NODES, 2)[:, :, 1:]  # nodes 3..5
+        cells = np.arange(len(CELLS))[:, None]
+        nodes = np.arange(N_NODES - 1)[None, :]
+        codes = self.input_codes[cells, nodes, inputs[..., 0], inputs[..., 1]]
+        out[:, self.input_column] = codes.reshape(n, -1)
+        return out
+
+
+def _epoch_of(fidelity) -> int | None:
+    if isinstance(fidelity, int | np.integer) and not isinstance(fidelity, bool):
+        return int(fidelity)
+    if isinstance(fidelity, str):
+        match = re.fullmatch(r"epoch(\d+)", fidelity)
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _checked_bytes(store: TableStore, name: str) -> bytes:
+    """The bytes of ``name`` after checking their SHA-256 against the manifest."""
+    expected = store.manifest["tables"].get(name)
+    if expected is None:
+        raise DataIntegrityError(f"{name} is not in {store.folder / 'MANIFEST.json'}")
+    raw = (store.folder / name).read_bytes()
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != expected:
+        raise DataIntegrityError(
+            f"checksum mismatch for {store.folder / name}: manifest {expected[:12]}..., file "
+            f"{actual[:12]}...; rebuild with python -m benchmarks.build.nb301"
+        )
+    return raw
+
+
+def _session(model: bytes):
+    """An onnxruntime session on the CPU, ``INTRA_OP_THREADS`` threads that sleep when idle
+    (spinning threads would steal the cores of parallel ``-j`` workers between queries)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = INTRA_OP_THREADS
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])

@@ -1,0 +1,149 @@
+"""XNAS on a benchmark without training: rewards from sampled architectures (paper section 3.1).
+
+In the supernet, the reward of expert i on an edge is ``R_i = -d loss_val / d p_i`` (minus the
+gradient of the validation loss with respect to its mixing weight). When the mixture is read as
+a distribution over architectures (each edge picks its op independently with probabilities p),
+the expected validation accuracy is multilinear in p and its derivative with respect to
+``p_{e,i}`` is ``E[acc | op_e = i]`` - the policy-gradient view of section 3.1. Each XNAS step
+therefore samples ``samples_per_step`` architectures from the current mixture, queries their
+validation accuracy through the oracle (each a counted query), and estimates every expert's
+reward with the unbiased importance-weighted estimator ``mean_s(z_s * 1[op_{s,e} = i] / p_{e,i})``.
+
+``z_s`` is the sample's accuracy standardized within the step (minus the step mean, over the step
+standard deviation). The mean shift cancels in the normalized weights (it adds the same constant
+to every expert of an edge); the scaling makes the reward bound ``L`` mean "one standard
+deviation" on every benchmark, whatever its metric's units (accuracy in %, SSIM, a negative loss).
+The horizon is known in advance from the query budget: ``T`` counts every sampled reward, as the
+paper counts every validation image, and each step applies the mean reward, as a minibatch does.
+The recommended architecture is the discretized mixture: the strongest live expert per edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.oracle import Observation
+from optimizers.base import Optimizer, OptimizerConfig
+from optimizers.xnas.core import XNASCore
+
+MAX_REJECTIONS = 1000  # redraws of an invalid sample (constrained spaces)
+
+
+@dataclass(frozen=True)
+class XNASConfig(OptimizerConfig):
+    """``bound`` (L) = 1 and ``zeta`` = 1 are the paper's values (section 3.2 and Algorithm 1);
+    ``samples_per_step`` = 10 is ours: it plays the role of the minibatch (BANANAS also
+    evaluates 10 architectures per model update), giving 15 XNAS steps at 150 queries."""
+
+    samples_per_step: int = 10
+    bound: float = 1.0
+    zeta: float = 1.0
+    horizon_queries: int | None = None  # default: the run's query budget
+
+    def __post_init__(self) -> None:
+        if self.samples_per_step < 2:
+            raise ValueError(f"samples_per_step must be >= 2, got {self.samples_per_step}")
+        if self.bound <= 0:
+            raise ValueError(f"bound must be > 0, got {self.bound}")
+
+
+def _choice_counts(space) -> np.ndarray:
+    """Experts per position: the space's own counts, or, for a constrained tabular space (TNB101
+    macro, a subset of cells), the range each position takes over the enumerated archs. Samples
+    outside the valid set are redrawn."""
+    counts = getattr(space, "n_choices", None)
+    if counts is not None:
+        return np.asarray(counts)
+    return space.enumerate().max(axis=0) + 1
+
+
+class XNAS(Optimizer):
+    """XNAS, benchmark mode: one forecaster per position of the arch vector (NB201: 6 edges of
+    5 ops), rewards from counted queries of architectures sampled from the mixture. On a
+    constrained space (TNB101 macro), an invalid sample is redrawn from the same mixture."""
+
+    name = "xnas"
+    Config = XNASConfig
+
+    def __init__(self, space, rng, config=None, budget=None):
+        super().__init__(space, rng, config, budget)
+        cfg = self.config
+        horizon = cfg.horizon_queries or (budget.queries if budget is not None else None)
+        if not horizon:
+            raise ValueError(
+                "xnas needs its horizon in advance: give a query budget (--budget 150) or the "
+                "hyperparameter horizon_queries"
+            )
+        n_choices = _choice_counts(space)
+        self.n_experts = int(n_choices.max())
+        steps = max(1, horizon // cfg.samples_per_step)
+        self.core = XNASCore(
+            n_experts=self.n_experts,
+            groups=[getattr(space, "cell_type", lambda d: "cell")(d) for d in range(space.n_dims)],
+            horizon_steps=steps,
+            bound=cfg.bound,
+            zeta=cfg.zeta,
+            samples_per_step=cfg.samples_per_step,
+        )
+        # A dimension with fewer choices than the widest one has its extra experts dead at birth.
+        padding = np.arange(self.n_experts)[None, :] >= n_choices[:, None]
+        self.core.alive &= ~padding
+        self._batch: list[np.ndarray] = []
+        self._batch_values: list[float] = []
+        self._probabilities = self.core.probabilities()
+        self._history: list[list[list[float]]] = [self._probabilities.round(5).tolist()]
+
+    # --- ask / tell ---------------------------------------------------------------------
+    def ask(self) -> np.ndarray:
+        return self._sample()
+
+    def tell(self, arch: np.ndarray, observation: Observation) -> None:
+        super().tell(arch, observation)
+        self._batch.append(np.asarray(arch, dtype=np.int64))
+        self._batch_values.append(observation.value)
+        full = len(self._batch) == self.config.samples_per_step
+        if full and self.core.t < self.core.horizon_steps:
+            self.core.step(self._rewards(np.stack(self._batch), np.array(self._batch_values)))
+            self._batch, self._batch_values = [], []
+            self._probabilities = self.core.probabilities()
+            self._history.append(self._probabilities.round(5).tolist())
+
+    def recommend(self) -> np.ndarray:
+        """The discretized mixture: the strongest live expert on every edge."""
+        arch = self.core.strongest()
+        if self.space.is_valid(arch[None, :])[0]:
+            return arch
+        return super().recommend()  # a constrained space: the best valid arch observed
+
+    def diagnostics(self) -> dict:
+        return {
+            "probabilities": self._history,
+            "wipeout_step": self.core.wipeout_steps.tolist(),
+            "eta": {g: float(e) for g, e in self.core.eta_by_group.items()},
+            "steps": self.core.t,
+            "horizon_steps": self.core.horizon_steps,
+        }
+
+    # --- internals ----------------------------------------------------------------------
+    def _sample(self) -> np.ndarray:
+        p = self._probabilities
+        cumulative = np.cumsum(p, axis=1)
+        for _ in range(MAX_REJECTIONS):
+            u = self.rng.random((p.shape[0], 1))
+            arch = np.minimum((u > cumulative).sum(axis=1), p.shape[1] - 1).astype(np.int64)
+            if self.space.is_valid(arch[None, :])[0]:
+                return arch
+        return self.space.sample(self.rng)
+
+    def _rewards(self, archs: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Importance-weighted estimate of E[z | op_e = i] for every edge e and expert i."""
+        std = values.std()
+        z = (values - values.mean()) / std if std > 0 else np.zeros_like(values)
+        p = self._probabilities
+        chosen = np.zeros((len(values),) + p.shape)
+        chosen[np.arange(len(values))[:, None], np.arange(p.shape[0])[None, :], archs] = 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            estimate = (z[:, None, None] * chosen).mean(axis=0) / p
+        return np.where(p > 0, estimate, 0.0)

@@ -1,0 +1,124 @@
+"""The theory of XNAS (Nayman et al. 2019) checked on synthetic reward sequences."""
+
+import math
+
+import numpy as np
+import pytest
+
+from harness import search
+from harness.oracle import Budget
+from optimizers.xnas.core import XNASCore, regret_bound, theoretical_learning_rate
+
+N_EXPERTS, FORECASTERS, T = 8, 300, 400
+
+
+def test_learning_rate_of_the_papers_cifar10_example():
+    # 25,000 validation images x 50 epochs, L = 1, 8 experts; 6 normal and 2 reduction cells.
+    # The paper states the rates to two significant figures.
+    normal = theoretical_learning_rate(8, 25_000 * 50 * 6, 1.0)
+    reduce = theoretical_learning_rate(8, 25_000 * 50 * 2, 1.0)
+    assert normal == pytest.approx(7.5e-4, rel=0.01)
+    assert reduce == pytest.approx(1.3e-3, rel=0.01)
+    core = XNASCore(8, ["normal"] * 6 * 14 + ["reduce"] * 2 * 14, horizon_steps=50,
+                    samples_per_step=25_000, replications={"normal": 6, "reduce": 2})
+    assert core.eta_by_group == pytest.approx({"normal": normal, "reduce": reduce})
+
+
+def reward_sequences(rng, kind):
+    """(T, F, N) rewards in [-1, 1]: noise around per-expert means, some drifting, some with a
+    late leader, so the best expert in hindsight is not obvious early on."""
+    means = rng.uniform(-0.3, 0.3, size=(1, FORECASTERS, N_EXPERTS))
+    noise = rng.uniform(-1, 1, size=(T, FORECASTERS, N_EXPERTS))
+    if kind == "stationary":
+        return np.clip(means + 0.7 * noise, -1, 1)
+    if kind == "drift":
+        trend = np.linspace(-1, 1, T)[:, None, None] * rng.uniform(-0.4, 0.4, means.shape)
+        return np.clip(means + trend + 0.6 * noise, -1, 1)
+    # "switch": expert 0 is worst for the first 70% of the run and best afterwards
+    rewards = np.clip(means + 0.6 * noise, -1, 1)
+    cut = int(0.7 * T)
+    rewards[:cut, :, 0] = -0.6
+    rewards[cut:, :, 0] = 1.0
+    return rewards
+
+
+@pytest.mark.parametrize("kind", ["stationary", "drift", "switch"])
+@pytest.mark.parametrize("zeta", [1.0])
+def test_lemma1_regret_bound_and_monotone_wipeout(kind, zeta):
+    rng = np.random.default_rng(hash(kind) % 2**32)
+    rewards = reward_sequences(rng, kind)
+    core = XNASCore(N_EXPERTS, ["cell"] * FORECASTERS, horizon_steps=T, bound=1.0, zeta=zeta)
+    learner = np.zeros(FORECASTERS)
+    alive_before = core.n_alive.copy()
+    for t in range(T):
+        p = core.probabilities()
+        assert np.allclose(p.sum(axis=1), 1) and (p[~core.alive] == 0).all()
+        learner += (p * rewards[t]).sum(axis=1)
+        core.step(rewards[t])
+        assert (core.n_alive <= alive_before).all()  # live experts never increase
+        alive_before = core.n_alive.copy()
+    totals = rewards.sum(axis=0)
+    best = totals.argmax(axis=1)
+    # Lemma 1: the best expert in hindsight is never wiped out.
+    assert core.alive[np.arange(FORECASTERS), best].all()
+    # Theorem 1: regret <= ln N / eta + eta T L^2 / 2 = L sqrt(2 T ln N).
+    regret = totals.max(axis=1) - learner
+    bound = regret_bound(N_EXPERTS, T, 1.0, core.eta[0])
+    assert bound == pytest.approx(math.sqrt(2 * T * math.log(N_EXPERTS)))
+    assert (regret <= bound).all()
+    assert regret.max() > 0.05 * bound  # the sequences are not trivial
+    assert (core.n_alive == 1).all()  # at t = T only the leader survives the threshold
+    assert (core.wipeout_steps[~core.alive] >= 1).all()
+
+
+def test_wipeout_happens_and_relaxation_wipes_earlier():
+    rng = np.random.default_rng(5)
+    rewards = reward_sequences(rng, "stationary")
+    first = {}
+    for zeta in (1.0, 0.25):
+        core = XNASCore(N_EXPERTS, ["cell"] * FORECASTERS, horizon_steps=T, zeta=zeta)
+        for t in range(T):
+            core.step(rewards[t])
+        wiped = core.wipeout_steps[core.wipeout_steps > 0]
+        first[zeta] = np.median(wiped)
+    assert first[0.25] < first[1.0] < T
+
+
+def test_log_domain_weights_do_not_overflow():
+    core = XNASCore(5, ["cell"] * 3, horizon_steps=10_000_000, bound=1.0)
+    core.eta[:] = 50.0  # absurdly large steps: exp(eta * sum R) would overflow float64
+    for _ in range(100):
+        core.step(np.tile([1.0, 0.5, 0.0, -0.5, -1.0], (3, 1)))
+    p = core.probabilities()
+    assert np.isfinite(p).all() and np.allclose(p[:, 0], 1.0)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="at least 2 experts"):
+        theoretical_learning_rate(1, 10)
+    with pytest.raises(ValueError, match=r"zeta must be in \(0, 1\]"):
+        XNASCore(5, ["cell"], horizon_steps=3, zeta=1.5)
+    core = XNASCore(5, ["cell"], horizon_steps=1)
+    with pytest.raises(ValueError, match="rewards must have shape"):
+        core.step(np.zeros((2, 5)))
+    core.step(np.zeros((1, 5)))
+    with pytest.raises(RuntimeError, match="horizon of 1 steps is spent"):
+        core.step(np.zeros((1, 5)))
+
+
+def test_benchmark_mode_counts_every_sample_and_recommends_the_discretized_mixture():
+    table, manifest = search.run(search.Job("nb201-cifar10", "xnas", seed=0,
+                                            budget=Budget(queries=150)))
+    assert table.num_rows == 150
+    diag = manifest["diagnostics"]
+    assert diag["steps"] == diag["horizon_steps"] == 15
+    final = np.array(diag["probabilities"][-1])
+    assert final.shape == (6, 5)
+    strongest = final.argmax(axis=1)
+    from benchmarks.spaces.nb201 import OPS
+    assert manifest["final"]["incumbent"].count("~") == 6
+    ops = [tok.split("~")[0] for tok in manifest["final"]["incumbent"].replace("+", "|").split("|")
+           if tok]
+    assert ops == [OPS[i] for i in strongest]
+    with pytest.raises(ValueError, match="xnas needs its horizon"):
+        search.run(search.Job("nb201-cifar10", "xnas", seed=0, budget=Budget(seconds=1e5)))
