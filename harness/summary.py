@@ -55,13 +55,15 @@ def format_summary(rows: list[dict], per_seed: bool = True) -> str:
         groups[(r["benchmark"], r["optimizer"])].append(r)
     lines.append(
         "mean ± std [± standard error] over seeds; best observed is what the search saw; "
-        "regret and test are the recommended arch's seed-mean values at full fidelity"
+        "the other columns are the recommended arch's seed-mean values at full fidelity"
     )
     lines.append(f"{'benchmark':<{width}} {'optimizer':<9} {'seeds':>5} "
-                 f"{'best observed valid':>24} {'valid regret':>24} {'test acc':>24}")
+                 f"{'best observed valid':>24} {'recommended valid':>24} {'valid regret':>24} "
+                 f"{'test acc':>24}")
     for (bench, opt), group in sorted(groups.items()):
         cells = [_cell([g[k] for g in group], absent) for k, absent in
-                 (("best_observed", "n/a"), ("incumbent_regret", "n/a (optimum unknown)"),
+                 (("best_observed", "n/a"), ("incumbent_valid", "n/a"),
+                  ("incumbent_regret", "n/a (optimum unknown)"),
                   ("incumbent_test", "n/a (no test metric)"))]
         lines.append(f"{bench:<{width}} {opt:<9} {len(group):>5} "
                      + " ".join(f"{c:>24}" for c in cells))

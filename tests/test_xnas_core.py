@@ -122,3 +122,40 @@ def test_benchmark_mode_counts_every_sample_and_recommends_the_discretized_mixtu
     assert ops == [OPS[i] for i in strongest]
     with pytest.raises(ValueError, match="xnas needs its horizon"):
         search.run(search.Job("nb201-cifar10", "xnas", seed=0, budget=Budget(seconds=1e5)))
+
+
+@pytest.mark.parametrize("bench_name", ["nb301-cifar10", "tnb101-macro-jigsaw", "nb201-cifar10"])
+def test_mixture_usage_probabilities_are_exact(bench_name):
+    """E[chosen / probability] = 1 for every expert: the importance weights are unbiased."""
+    import benchmarks
+    from optimizers.xnas.mixtures import mixture_for
+
+    space = benchmarks.load(bench_name).space
+    mixture = mixture_for(space)
+    rng = np.random.default_rng(0)
+    n_max = int(mixture.expert_counts.max())
+    live = np.arange(n_max)[None, :] < mixture.expert_counts[:, None]
+    logits = np.where(live, rng.normal(size=live.shape), -np.inf)
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    archs = np.stack([mixture.sample(p, rng) for _ in range(4000)])
+    assert space.is_valid(archs).all()
+    chosen, probability = mixture.usage(archs, p)
+    if bench_name.startswith("tnb101-macro"):
+        return  # rejection sampling to the valid set changes the law; validity is what counts
+    # Each expert's use count is Binomial(M, probability): within 5 standard deviations.
+    m = len(archs)
+    counts, expected = chosen.sum(axis=0)[live], m * probability[live]
+    sd = np.sqrt(expected * (1 - probability[live]))
+    assert (np.abs(counts - expected) <= 5 * sd + 1).all()
+    assert np.corrcoef(counts, expected)[0, 1] > 0.99
+    assert space.is_valid(mixture.discretize(p)[None, :]).all()
+
+
+def test_xnas_runs_on_the_darts_space():
+    table, manifest = search.run(search.Job("nb301-cifar10", "xnas", seed=1,
+                                            budget=Budget(queries=40)))
+    assert table.num_rows == 40
+    assert set(manifest["diagnostics"]["eta"]) >= {"normal/op", "reduce/op", "normal/inputs3"}
+    assert manifest["diagnostics"]["eta"]["normal/inputs0"] == 0.0  # one pair: nothing to learn
+    assert manifest["final"]["incumbent"].startswith("Genotype(normal=[")

@@ -27,8 +27,7 @@ import numpy as np
 from harness.oracle import Observation
 from optimizers.base import Optimizer, OptimizerConfig
 from optimizers.xnas.core import XNASCore
-
-MAX_REJECTIONS = 1000  # redraws of an invalid sample (constrained spaces)
+from optimizers.xnas.mixtures import mixture_for
 
 
 @dataclass(frozen=True)
@@ -49,20 +48,10 @@ class XNASConfig(OptimizerConfig):
             raise ValueError(f"bound must be > 0, got {self.bound}")
 
 
-def _choice_counts(space) -> np.ndarray:
-    """Experts per position: the space's own counts, or, for a constrained tabular space (TNB101
-    macro, a subset of cells), the range each position takes over the enumerated archs. Samples
-    outside the valid set are redrawn."""
-    counts = getattr(space, "n_choices", None)
-    if counts is not None:
-        return np.asarray(counts)
-    return space.enumerate().max(axis=0) + 1
-
-
 class XNAS(Optimizer):
-    """XNAS, benchmark mode: one forecaster per position of the arch vector (NB201: 6 edges of
-    5 ops), rewards from counted queries of architectures sampled from the mixture. On a
-    constrained space (TNB101 macro), an invalid sample is redrawn from the same mixture."""
+    """XNAS, benchmark mode: forecasters from the space's mixture view (``mixtures``; NB201: 6
+    edges of 5 ops; DARTS: per cell 14 edges of 7 ops and 4 input-pair choices), rewards from
+    counted queries of architectures sampled from the mixture."""
 
     name = "xnas"
     Config = XNASConfig
@@ -76,20 +65,16 @@ class XNAS(Optimizer):
                 "xnas needs its horizon in advance: give a query budget (--budget 150) or the "
                 "hyperparameter horizon_queries"
             )
-        n_choices = _choice_counts(space)
-        self.n_experts = int(n_choices.max())
+        self.mixture = mixture_for(space)
         steps = max(1, horizon // cfg.samples_per_step)
         self.core = XNASCore(
-            n_experts=self.n_experts,
-            groups=[getattr(space, "cell_type", lambda d: "cell")(d) for d in range(space.n_dims)],
+            n_experts=self.mixture.expert_counts,
+            groups=self.mixture.groups,
             horizon_steps=steps,
             bound=cfg.bound,
             zeta=cfg.zeta,
             samples_per_step=cfg.samples_per_step,
         )
-        # A dimension with fewer choices than the widest one has its extra experts dead at birth.
-        padding = np.arange(self.n_experts)[None, :] >= n_choices[:, None]
-        self.core.alive &= ~padding
         self._batch: list[np.ndarray] = []
         self._batch_values: list[float] = []
         self._probabilities = self.core.probabilities()
@@ -97,7 +82,7 @@ class XNAS(Optimizer):
 
     # --- ask / tell ---------------------------------------------------------------------
     def ask(self) -> np.ndarray:
-        return self._sample()
+        return self.mixture.sample(self._probabilities, self.rng)
 
     def tell(self, arch: np.ndarray, observation: Observation) -> None:
         super().tell(arch, observation)
@@ -112,7 +97,7 @@ class XNAS(Optimizer):
 
     def recommend(self) -> np.ndarray:
         """The discretized mixture: the strongest live expert on every edge."""
-        arch = self.core.strongest()
+        arch = self.mixture.discretize(self._probabilities)
         if self.space.is_valid(arch[None, :])[0]:
             return arch
         return super().recommend()  # a constrained space: the best valid arch observed
@@ -127,23 +112,11 @@ class XNAS(Optimizer):
         }
 
     # --- internals ----------------------------------------------------------------------
-    def _sample(self) -> np.ndarray:
-        p = self._probabilities
-        cumulative = np.cumsum(p, axis=1)
-        for _ in range(MAX_REJECTIONS):
-            u = self.rng.random((p.shape[0], 1))
-            arch = np.minimum((u > cumulative).sum(axis=1), p.shape[1] - 1).astype(np.int64)
-            if self.space.is_valid(arch[None, :])[0]:
-                return arch
-        return self.space.sample(self.rng)
-
     def _rewards(self, archs: np.ndarray, values: np.ndarray) -> np.ndarray:
         """Importance-weighted estimate of E[z | op_e = i] for every edge e and expert i."""
         std = values.std()
         z = (values - values.mean()) / std if std > 0 else np.zeros_like(values)
-        p = self._probabilities
-        chosen = np.zeros((len(values),) + p.shape)
-        chosen[np.arange(len(values))[:, None], np.arange(p.shape[0])[None, :], archs] = 1.0
+        chosen, probability = self.mixture.usage(archs, self._probabilities)
         with np.errstate(divide="ignore", invalid="ignore"):
-            estimate = (z[:, None, None] * chosen).mean(axis=0) / p
-        return np.where(p > 0, estimate, 0.0)
+            estimate = (z[:, None, None] * chosen).mean(axis=0) / probability
+        return np.where(probability > 0, estimate, 0.0)

@@ -46,8 +46,10 @@ def regret_bound(n_experts: int, horizon: float, bound: float, eta: float) -> fl
 
 
 class XNASCore:
-    """Vectorized Algorithm 1 for ``F`` forecasters of ``N`` experts each.
+    """Vectorized Algorithm 1 for ``F`` forecasters of up to ``N`` experts each.
 
+    ``n_experts`` is one count for all forecasters or one per forecaster (padding experts are
+    dead from the start).
     ``groups[f]`` names the cell type of forecaster ``f`` (e.g. "normal", "reduce"); each group
     has its own learning rate from its own horizon ``T_g = steps x replications``. Rewards passed
     to ``step`` have shape (F, N); NaN marks "no reward for this expert this step" (treated as 0,
@@ -56,7 +58,7 @@ class XNASCore:
 
     def __init__(
         self,
-        n_experts: int,
+        n_experts: int | Sequence[int],
         groups: Sequence[str],
         horizon_steps: int,
         bound: float = 1.0,
@@ -68,9 +70,13 @@ class XNASCore:
             raise ValueError(f"horizon_steps must be >= 1, got {horizon_steps}")
         if not 0 < zeta <= 1:
             raise ValueError(f"zeta must be in (0, 1], got {zeta}")
-        self.n_experts = int(n_experts)
         self.groups = tuple(groups)
         self.n_forecasters = len(self.groups)
+        counts = np.broadcast_to(np.asarray(n_experts, dtype=np.int64), (self.n_forecasters,))
+        if (counts < 1).any():
+            raise ValueError(f"every forecaster needs at least 1 expert, got {counts.tolist()}")
+        self.expert_counts = counts.copy()
+        self.n_experts = int(counts.max())
         self.horizon_steps = int(horizon_steps)
         self.bound = float(bound)
         self.zeta = float(zeta)
@@ -80,13 +86,19 @@ class XNASCore:
             g: self.horizon_steps * samples_per_step * replications.get(g, 1)
             for g in dict.fromkeys(self.groups)
         }
-        self.eta_by_group = {
-            g: theoretical_learning_rate(self.n_experts, t, self.bound)
-            for g, t in self.horizons.items()
-        }
+        self.eta_by_group: dict[str, float] = {}
+        for g, horizon in self.horizons.items():
+            sizes = set(counts[[i for i, name in enumerate(self.groups) if name == g]].tolist())
+            if len(sizes) != 1:
+                raise ValueError(f"forecasters of group {g!r} differ in expert count: {sizes}")
+            size = sizes.pop()
+            # A forecaster with one expert has nothing to learn (a DARTS node with 2 inputs).
+            self.eta_by_group[g] = (
+                theoretical_learning_rate(size, horizon, self.bound) if size > 1 else 0.0
+            )
         self.eta = np.array([self.eta_by_group[g] for g in self.groups])
         self.log_weights = np.zeros((self.n_forecasters, self.n_experts))
-        self.alive = np.ones((self.n_forecasters, self.n_experts), dtype=bool)
+        self.alive = np.arange(self.n_experts)[None, :] < counts[:, None]
         self.t = 0
         self.wipeout_steps = np.full((self.n_forecasters, self.n_experts), -1, dtype=np.int64)
 
