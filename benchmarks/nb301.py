@@ -15,6 +15,10 @@ strictly always).
 
 The surrogate is deterministic: ``rng`` is accepted for the common signature and ignored, so a
 query with or without it, alone or in any batch, gives the same number.
+
+``load(name, official_models=DIR)`` answers the same benchmark with the official NB301 surrogate
+ensembles instead, for users who downloaded them (``benchmarks.nb301_official``): one fidelity,
+``epoch100``, and noise as the official ``with_noise=True``.
 """
 
 from __future__ import annotations
@@ -38,6 +42,23 @@ INTRA_OP_THREADS = 2  # a batch of 10^4 archs is done in ~0.3 s; more threads fi
 CHUNK = 8_192  # rows per onnxruntime call: bounds the activations to ~30 MB
 OUTPUT_COLUMN = {"valid_acc": 0, "train_time": 1}
 SCALAR_CACHE = 65_536  # single-arch answers kept: the oracle asks cost and value of one arch
+
+
+def load(
+    name: str = NAME, official_models: str | None = None, official_runtime: str | None = None
+) -> Benchmark:
+    """``nb301-cifar10`` from YAHPO's surrogate, or, with ``official_models`` (the official
+    zip's ``nb_models`` folder, or one accuracy ensemble folder such as ``xgb_v1.0``), from the
+    official ensembles; ``official_runtime`` names a runtime ensemble folder explicitly."""
+    if official_models is None:
+        if official_runtime is not None:
+            raise ValueError("official_runtime needs official_models (the accuracy ensemble)")
+        return NB301Benchmark(name)
+    if name != NAME:
+        raise ValueError(f"unknown NB301 benchmark {name!r}; accepted: {NAME}")
+    from benchmarks.nb301_official import NB301OfficialBenchmark
+
+    return NB301OfficialBenchmark(name, official_models, official_runtime)
 
 
 class NB301Benchmark(Benchmark):

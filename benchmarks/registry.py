@@ -15,10 +15,10 @@ def _nb201(name: str) -> Benchmark:
     return NB201Benchmark(name)
 
 
-def _nb301(name: str) -> Benchmark:
-    from benchmarks.nb301 import NB301Benchmark
+def _nb301(name: str, **options) -> Benchmark:
+    from benchmarks.nb301 import load as load_nb301
 
-    return NB301Benchmark(name)
+    return load_nb301(name, **options)
 
 
 def _tnb101(name: str) -> Benchmark:
@@ -36,15 +36,27 @@ _LOADERS: dict[str, Callable[[str], Benchmark]] = {
 }
 
 
+# Keyword options a benchmark's loader takes (``load(name, **options)``); others take none.
+OPTIONS: dict[str, tuple[str, ...]] = {"nb301-cifar10": ("official_models", "official_runtime")}
+
+
 def names() -> list[str]:
     """Every benchmark name, in a stable order."""
     return list(_LOADERS)
 
 
 @cache
-def load(name: str) -> Benchmark:
-    """The benchmark called ``name``; tables are checked against their SHA-256 manifest."""
+def load(name: str, **options: str) -> Benchmark:
+    """The benchmark called ``name``; tables are checked against their SHA-256 manifest.
+    ``options`` configure a benchmark that takes them (``OPTIONS``), e.g.
+    ``load("nb301-cifar10", official_models="nb_models_1.0")``; one instance per distinct call."""
     loader = _LOADERS.get(name)
     if loader is None:
         raise ValueError(f"unknown benchmark {name!r}; accepted: {', '.join(names())}")
-    return loader(name)
+    unknown = sorted(set(options) - set(OPTIONS.get(name, ())))
+    if unknown:
+        raise ValueError(
+            f"unknown option(s) {', '.join(unknown)} for benchmark {name}; accepted: "
+            f"{', '.join(OPTIONS.get(name, ())) or 'none'}"
+        )
+    return loader(name, **options)

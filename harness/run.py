@@ -8,8 +8,11 @@ naming the accepted values and exit code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import re
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,8 +24,10 @@ from harness.provenance import versions
 from harness.results import ExperimentMismatchError, ResultsStore
 from harness.search import Job, make_config
 from harness.summary import final_rows, format_summary
+from optimizers.xnas.supernet import cli as supernet_cli
 
 DEFAULTS = {"seeds": "10", "budget": "150", "noise": "seed"}
+NB301 = "nb301-cifar10"  # the benchmark that --nb301-models configures
 
 # Presets that reproduce a published protocol; explicit flags override their values.
 PROTOCOLS: dict[str, dict] = {
@@ -35,6 +40,23 @@ PROTOCOLS: dict[str, dict] = {
         "optimizer": "rs,re", "bench": "nb201-cifar10", "fidelity": "hp12", "budget": "12000s",
         "seeds": "500", "noise": "seed",
         "config": {"re": {"population_size": 10, "sample_size": 3}},
+    },
+}
+
+# Whole-suite presets (--preset): a grid and its results folder, then the report, written to
+# reports/<name of the results folder> as python -m harness.report does. Budget and seeds are
+# sized for a 2-core machine with -j 2 (timings in the README); flags override them.
+PRESETS: dict[str, dict] = {
+    # every optimizer on every benchmark, then python -m harness.report
+    "suite": {
+        "optimizer": ",".join(optimizers.names()), "bench": ",".join(benchmarks.names()),
+        "seeds": "20", "budget": "150", "noise": "seed",
+        "out": "results/suite", "report": True,
+    },
+    # python -m predictors.evaluate with its default protocol, per benchmark every predictor
+    # whose needs the evaluation can meet there, then the report
+    "predictors-suite": {
+        "seeds": "10", "out": "results/predictors-suite", "report": True,
     },
 }
 
@@ -78,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"comma-separated; accepted: {', '.join(benchmarks.names())}")
     parser.add_argument("--protocol", choices=sorted(PROTOCOLS),
                         help="a published protocol's settings (flags given override them)")
+    parser.add_argument("--preset", choices=sorted(PRESETS),
+                        help="a whole suite and its report: 'suite' runs every optimizer on "
+                        "every benchmark, 'predictors-suite' evaluates every predictor (flags "
+                        "given override the preset's seeds, budget, out)")
     parser.add_argument("--seeds", help=f"number of seeds N, runs seeds 0..N-1 "
                         f"(default {DEFAULTS['seeds']})")
     parser.add_argument("--budget", help="queries (150) or simulated training seconds (12000s)"
@@ -88,23 +114,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--noise", choices=NOISE_MODES,
                         help="an evaluation returns one training seed's value, or the seed mean "
                         "(default seed)")
+    parser.add_argument("--nb301-models", default=None, metavar="DIR",
+                        help="answer nb301-cifar10 with the official NB301 surrogate ensembles: "
+                        "the downloaded nb_models folder (xgb_v1.0 and lgb_runtime_v1.0 inside) "
+                        "or one accuracy ensemble folder")
     parser.add_argument("--out", default=None, help="results folder; default results/<grid>")
     parser.add_argument("-j", "--jobs", type=int, default=1, help="local worker processes")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--no-per-seed", action="store_true", help="summary without seed rows")
+    supernet_cli.add_arguments(parser)
     return parser
 
 
 def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
     """Validate the arguments into jobs and the experiment's config; ValueError names the bad
     value and the accepted ones."""
-    preset = PROTOCOLS[args.protocol] if args.protocol else {}
+    if args.protocol and getattr(args, "preset", None):
+        raise ValueError("give --protocol or --preset, not both")
+    preset = PROTOCOLS[args.protocol] if args.protocol else PRESETS.get(
+        getattr(args, "preset", None) or "", {})
     for name in ("optimizer", "bench", "seeds", "budget", "fidelity", "noise"):
         if getattr(args, name) is None:
             setattr(args, name, preset.get(name, DEFAULTS.get(name)))
     for name in ("optimizer", "bench"):
         if getattr(args, name) is None:
-            raise ValueError(f"--{name} is required (or a --protocol that sets it)")
+            raise ValueError(f"--{name} is required (or a --protocol or --preset that sets it)")
     overrides = preset.get("config", {})
     opts = _names(args.optimizer, optimizers.names(), "optimizer")
     benches = _names(args.bench, benchmarks.names(), "benchmark")
@@ -114,14 +148,18 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
     budget = parse_budget(str(args.budget))
     if args.jobs < 1:
         raise ValueError(f"bad -j {args.jobs}: need at least 1 worker")
+    options = _benchmark_options(args, benches)
+    checksums = {}
     for name in benches:
-        bench = benchmarks.load(name)
+        bench = benchmarks.load(name, **dict(options.get(name, ())))
         check_budget(bench, budget)
         if args.fidelity is not None:
             bench.check_fidelity(args.fidelity)
+        checksums[name] = bench.checksum
     jobs = [
         Job(benchmark=b, optimizer=o, seed=s, budget=budget, fidelity=args.fidelity,
-            noise=args.noise, config=tuple(sorted(overrides.get(o, {}).items())))
+            noise=args.noise, config=tuple(sorted(overrides.get(o, {}).items())),
+            benchmark_options=options.get(b, ()))
         for b in benches for o in opts for s in range(seeds)
     ]
     for opt in opts:  # refuse unknown hyperparameters before any job starts
@@ -132,24 +170,49 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
         "fidelity": args.fidelity, "noise": args.noise, "protocol": args.protocol,
         "optimizer_config": {o: overrides[o] for o in opts if o in overrides},
     }
+    if getattr(args, "preset", None):  # only then: earlier experiments resume unchanged
+        config["preset"] = args.preset
+    if getattr(args, "nb301_models", None) is not None:  # only then: old experiments resume
+        config["nb301_models"] = dict(options[NB301])
+        config["nb301_models"]["sha256"] = checksums[NB301]
     return jobs, config
+
+
+def _benchmark_options(args: argparse.Namespace, benches: list[str]) -> dict:
+    """Per benchmark, the ``benchmarks.load`` options the flags ask for, as the jobs carry
+    them (absolute paths, so every worker reads the same files)."""
+    if getattr(args, "nb301_models", None) is None:
+        return {}
+    if NB301 not in benches:
+        raise ValueError(
+            f"--nb301-models applies to {NB301}, which --bench ({', '.join(benches)}) lacks"
+        )
+    folder = Path(args.nb301_models).expanduser().resolve()
+    return {NB301: (("official_models", str(folder)),)}
 
 
 def default_out(config: dict) -> Path:
     budget = config["budget"]
     spent = f"{budget['queries']}q" if budget["queries"] else f"{budget['seconds']:g}s"
     name = f"{'+'.join(config['optimizers'])}_{'+'.join(config['benchmarks'])}_{spent}"
+    if "nb301_models" in config:
+        name += f"_nb301official-{config['nb301_models']['sha256'][:8]}"
     return Path("results") / f"{name}_{config['seeds']}seeds"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if supernet_cli.wanted(args):  # weight-sharing search: its own jobs, not ask/tell
+        return supernet_cli.main(args, parser)
+    if args.preset == "predictors-suite":
+        return _predictors_suite(args, parser)
     try:
         jobs, config = make_jobs(args)
     except ValueError as error:
         parser.error(str(error))  # exits with code 2
-    out = Path(args.out) if args.out else default_out(config)
+    preset = PRESETS.get(args.preset or "", {})
+    out = Path(args.out or preset.get("out") or default_out(config))
     store = ResultsStore(out)
     try:
         store.open_experiment(config, versions())
@@ -159,8 +222,92 @@ def main(argv: Sequence[str] | None = None) -> int:
     wanted = {job.key for job in jobs}
     rows = [r for r in final_rows(store) if _key(r) in wanted]
     print(f"{ran} run(s) executed, {len(jobs) - ran} already done; results in {out}")
-    print(format_summary(rows, per_seed=not args.no_per_seed))
+    print(format_summary(rows, per_seed=not (args.no_per_seed or args.preset)))
+    if preset.get("report"):
+        return _report(out)
     return 0
+
+
+def _report(results: Path) -> int:
+    """Build the report of a preset's results into reports/<name>; needs the report extra."""
+    out = Path("reports") / results.resolve().name
+    try:
+        from harness.report import build_report
+
+        paths = build_report(results, out)
+    except ImportError as error:
+        print(f"report not built ({error}): pip install -e '.[report]', then "
+              f"python -m harness.report {results} --out {out}", file=sys.stderr)
+        return 1
+    print(f"report written: {paths['html']} and {paths['markdown']}")
+    return 0
+
+
+def _predictors_suite(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Every predictor on every benchmark (or --bench), one ``predictors.evaluate.main`` call
+    per pair with its default protocol (--seeds and --out override the preset), then the report.
+
+    Zero-cost proxies use NAS-Bench-Suite-Zero's precomputed scores (computing them on CPU
+    networks would take hours). A pair the evaluation refuses (exit code 2: a need it cannot
+    meet there, too few scored archs) is skipped with its reason. A space too small for the
+    protocol (the 192-cell TNB101 tasks) gets a test set of half its archs and the training
+    sizes that fit, in a subfolder (a folder holds one protocol). Optimizer flags do not apply.
+    """
+    if args.protocol:
+        parser.error("give --protocol or --preset, not both")
+    try:
+        from predictors import evaluate, registry
+    except ImportError as error:  # predictors.evaluate missing or its extras not installed
+        print(f"error: the predictors suite needs predictors.evaluate: {error}", file=sys.stderr)
+        return 2
+    preset = PRESETS["predictors-suite"]
+    out = Path(args.out or preset["out"])
+    try:
+        benches = _names(args.bench or ",".join(benchmarks.names()), benchmarks.names(),
+                         "benchmark")
+    except ValueError as error:
+        parser.error(str(error))
+    sizes = [int(n) for n in str(evaluate.DEFAULTS["train_sizes"]).split(",")]
+    test = int(evaluate.DEFAULTS["test_size"])
+    common = ["--seeds", str(args.seeds or preset["seeds"]), "--quiet"]
+    if "--zc-source" in evaluate.build_parser().format_help():
+        common += ["--zc-source", "precomputed"]
+    failed = 0
+    for name in benches:
+        bench = benchmarks.load(name)
+        folder, protocol = out, []
+        n_archs = len(bench.all_archs()) if hasattr(bench, "all_archs") else None
+        if n_archs is not None and n_archs < test + max(sizes):
+            half = n_archs // 2
+            folder = out / f"test{half}"
+            protocol = ["--test-size", str(half), "--train-sizes",
+                        ",".join(str(n) for n in sizes if n <= n_archs - half)]
+        for predictor in registry.names():
+            started = time.perf_counter()
+            outcome = _quietly(evaluate.main, ["--predictor", predictor, "--bench", name,
+                                               *common, *protocol, "--out", str(folder)])
+            print(f"{name} {predictor}: {outcome} ({time.perf_counter() - started:.1f} s)",
+                  flush=True)
+            failed += outcome.startswith("failed")
+    code = _report(out)
+    return 1 if failed else code
+
+
+def _quietly(main_function, argv: list[str]) -> str:
+    """Run a CLI ``main`` with its output captured: 'done', 'skipped: <its error line>' (it
+    refused the arguments), or 'failed: <exception>' (it crashed; the suite goes on)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = main_function(argv)
+    except SystemExit as error:
+        code = error.code
+    except Exception as error:  # noqa: BLE001 - reported, and the suite's exit code says so
+        return f"failed: {type(error).__name__}: {error}"
+    if code:
+        lines = stderr.getvalue().strip().splitlines() or [f"exit code {code}"]
+        return f"skipped: {lines[-1].split('error: ', 1)[-1]}"
+    return "done"
 
 
 def _key(row: dict) -> str:

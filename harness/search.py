@@ -33,6 +33,9 @@ class Job:
     fidelity: str | None = None  # what the search sees; None: the benchmark's default
     noise: str = "seed"
     config: tuple[tuple[str, Any], ...] = ()  # optimizer hyperparameters overriding defaults
+    # benchmarks.load options, e.g. (("official_models", "/abs/nb_models_1.0"),): they travel
+    # with the job to any worker process, and leave the job's key unchanged
+    benchmark_options: tuple[tuple[str, str], ...] = ()
 
     @property
     def key(self) -> str:
@@ -40,7 +43,7 @@ class Job:
         return f"{self.benchmark}/{self.optimizer}/seed-{self.seed:04d}"
 
     def describe(self) -> dict:
-        return {
+        out = {
             "benchmark": self.benchmark,
             "optimizer": self.optimizer,
             "seed": self.seed,
@@ -49,6 +52,9 @@ class Job:
             "noise": self.noise,
             "config": dict(self.config),
         }
+        if self.benchmark_options:  # absent otherwise: earlier manifests stay as they were
+            out["benchmark_options"] = dict(self.benchmark_options)
+        return out
 
 
 def make_config(optimizer_cls, overrides) -> Any:
@@ -68,7 +74,7 @@ def make_config(optimizer_cls, overrides) -> Any:
 def run(job: Job) -> tuple[pa.Table, dict]:
     """Run ``job``; return its trajectory table and its manifest."""
     started = time.perf_counter()
-    bench = benchmarks.load(job.benchmark)
+    bench = benchmarks.load(job.benchmark, **dict(job.benchmark_options))
     optimizer_rng, noise_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence(job.seed).spawn(2)
     )

@@ -1,38 +1,35 @@
-"""The end-of-run summary, computed from the results store only (as the reports are)."""
+"""The end-of-run summary, computed from the results store only (as the reports are).
+
+Its means, standard deviations and standard errors come from ``harness.report.tables.aggregate``,
+the function the report uses too, so the two print the same numbers.
+"""
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 
-import numpy as np
-
+from harness.report.tables import Stat, aggregate, mean_std_se
 from harness.results import ResultsStore
+
+__all__ = ["final_row", "final_rows", "format_stat", "format_summary", "mean_std_se"]
+
+
+def final_row(manifest: dict) -> dict:
+    """A run's key fields and final numbers, from its manifest (None where a number is absent)."""
+    job = manifest["job"]
+    return {
+        "benchmark": job["benchmark"],
+        "optimizer": job["optimizer"],
+        "seed": job["seed"],
+        "queries": manifest["spent"]["queries"],
+        "seconds": manifest["spent"]["seconds"],
+        **manifest["final"],
+    }
 
 
 def final_rows(store: ResultsStore) -> list[dict]:
     """One row per finished job: its key fields and its final numbers."""
-    rows = []
-    for key in store.job_keys():
-        _, manifest = store.read(key)
-        job = manifest["job"]
-        rows.append({
-            "benchmark": job["benchmark"],
-            "optimizer": job["optimizer"],
-            "seed": job["seed"],
-            "queries": manifest["spent"]["queries"],
-            "seconds": manifest["spent"]["seconds"],
-            **manifest["final"],
-        })
-    return rows
-
-
-def mean_std_se(values: list[float]) -> tuple[float, float, float]:
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.size == 0 or np.isnan(arr).all():
-        return math.nan, math.nan, math.nan
-    std = float(arr.std(ddof=1)) if arr.size > 1 else 0.0
-    return float(arr.mean()), std, std / math.sqrt(arr.size)
+    return [final_row(store.read(key)[1]) for key in store.job_keys()]
 
 
 def format_summary(rows: list[dict], per_seed: bool = True) -> str:
@@ -50,9 +47,7 @@ def format_summary(rows: list[dict], per_seed: bool = True) -> str:
                 f"{_fmt(r['incumbent_regret']):>7} {_fmt(r['incumbent_test']):>7}"
             )
         lines.append("")
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for r in rows:
-        groups[(r["benchmark"], r["optimizer"])].append(r)
+    stats = aggregate(rows)
     lines.append(
         "mean ± std [± standard error] over seeds; best observed is what the search saw; "
         "the other columns are the recommended arch's seed-mean values at full fidelity"
@@ -60,12 +55,13 @@ def format_summary(rows: list[dict], per_seed: bool = True) -> str:
     lines.append(f"{'benchmark':<{width}} {'optimizer':<9} {'seeds':>5} "
                  f"{'best observed valid':>24} {'recommended valid':>24} {'valid regret':>24} "
                  f"{'test acc':>24}")
-    for (bench, opt), group in sorted(groups.items()):
-        cells = [_cell([g[k] for g in group], absent) for k, absent in
+    for (bench, opt), group in stats.items():
+        cells = [format_stat(group[k], absent) for k, absent in
                  (("best_observed", "n/a"), ("incumbent_valid", "n/a"),
                   ("incumbent_regret", "n/a (optimum unknown)"),
                   ("incumbent_test", "n/a (no test metric)"))]
-        lines.append(f"{bench:<{width}} {opt:<9} {len(group):>5} "
+        seeds = max(stat.n for stat in group.values())
+        lines.append(f"{bench:<{width}} {opt:<9} {seeds:>5} "
                      + " ".join(f"{c:>24}" for c in cells))
     return "\n".join(lines)
 
@@ -74,8 +70,9 @@ def _fmt(value: float) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
 
 
-def _cell(values: list[float | None], absent: str) -> str:
-    mean, std, se = mean_std_se([math.nan if v is None else v for v in values])
-    if math.isnan(mean):
+def format_stat(stat: Stat, absent: str = "n/a") -> str:
+    """``mean ± std [±se]`` with two decimals, as the summary prints it (the report's tests use
+    it to check that both show the same numbers)."""
+    if not stat.known:
         return absent
-    return f"{mean:.2f} ± {std:.2f} [±{se:.2f}]"
+    return f"{stat.mean:.2f} ± {stat.std:.2f} [±{stat.se:.2f}]"

@@ -1,0 +1,42 @@
+"""Build a report: load the store, analyse, lay out the sections, write HTML, Markdown, PNGs.
+
+The store is read before matplotlib and scikit-posthocs are imported, so that a bad folder is
+refused at once (and without the report extra installed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.report import X_AXES
+from harness.report.load import load
+
+
+def build(results: Path, out: Path, x: str = "queries", log_x: bool = False) -> dict[str, Path]:
+    """Write ``report.html``, ``report.md`` and ``figures/*.png`` under ``out``."""
+    if x not in X_AXES:
+        raise ValueError(f"unknown x axis {x!r}; accepted: {', '.join(X_AXES)}")
+    exp = load(results)
+    from harness.report.analysis import analyze_search
+    from harness.report.predictor_tables import analyze_predictors
+    from harness.report.render import Para, Report, figures, to_html, to_markdown
+    from harness.report.sections import predictor_sections, search_sections
+
+    report = Report(title=f"nas-harness report: {Path(results).resolve().name}")
+    search = analyze_search(exp)
+    axis = f" Anytime curves against {x}{', log scale' if log_x else ''}." if search else ""
+    report.blocks.append(Para(
+        f"Built from the results store {results} alone (run files and their manifests).{axis}"))
+    if search is not None:
+        report.blocks += search_sections(exp, search, x=x, log_x=log_x)
+    predictors = analyze_predictors(exp)
+    if predictors is not None:
+        report.blocks += predictor_sections(predictors)
+    out.mkdir(parents=True, exist_ok=True)
+    figure_dir = out / "figures"
+    figure_dir.mkdir(exist_ok=True)
+    for figure in figures(report):
+        (figure_dir / figure.name).write_bytes(figure.png)
+    paths = {"html": out / "report.html", "markdown": out / "report.md"}
+    paths["html"].write_text(to_html(report), encoding="utf-8")
+    paths["markdown"].write_text(to_markdown(report), encoding="utf-8")
+    return paths

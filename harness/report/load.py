@@ -1,0 +1,119 @@
+"""Read a results folder: search runs (one Parquet file per job, manifest in its metadata) and
+predictor tables. Nothing else is consulted: a report must be reproducible from the store alone,
+on a machine without the benchmark tables.
+
+Predictor table format (what ``python -m predictors.evaluate`` writes, and what this module
+accepts from anyone): any Parquet file under the folder with the columns ``benchmark``,
+``predictor``, ``seed``, ``kendall_tau``, ``spearman`` and ``train_size`` or ``fidelity`` (or
+both; a null means "not applicable": train_size 0 or null for a predictor without training,
+fidelity null for one that sees no learning curve), optionally ``pearson``,
+``precision_at_10``, ``fit_seconds``, ``query_seconds``; one row per (benchmark, predictor,
+seed, train_size, fidelity).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from harness.report import ReportError
+from harness.results import EXPERIMENT_FILE, METADATA_KEY
+from harness.summary import final_row
+
+CURVE_COLUMNS = ("cum_queries", "cum_seconds", "best_observed", "incumbent_valid",
+                 "incumbent_test", "incumbent_regret")
+PREDICTOR_REQUIRED = ("benchmark", "predictor", "seed", "kendall_tau", "spearman")
+PREDICTOR_X = ("train_size", "fidelity")
+PREDICTOR_OPTIONAL = ("pearson", "precision_at_10", "fit_seconds", "query_seconds")
+
+
+@dataclass
+class Run:
+    """One search run: its final numbers (a ``harness.summary.final_row``), its trajectory
+    columns and the search space it ran in."""
+
+    final: dict
+    curve: dict[str, np.ndarray]
+    space: str
+
+
+@dataclass
+class Experiment:
+    root: Path
+    runs: list[Run] = field(default_factory=list)
+    predictor_rows: list[dict] = field(default_factory=list)
+    config: dict | None = None  # experiment.json's "config", when present
+    skipped: list[str] = field(default_factory=list)  # Parquet files that are neither kind
+
+    @property
+    def rows(self) -> list[dict]:
+        """Final rows of the search runs, in the store's sorted order (as the summary's)."""
+        return [run.final for run in self.runs]
+
+
+def load(root: Path) -> Experiment:
+    """Every search run and predictor row under ``root``; ``ReportError`` when the folder does
+    not exist or holds neither."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ReportError(f"results folder {str(root)!r} does not exist; give a folder written "
+                          "by python -m harness.run or python -m predictors.evaluate")
+    exp = Experiment(root)
+    if (root / EXPERIMENT_FILE).exists():
+        exp.config = json.loads((root / EXPERIMENT_FILE).read_text()).get("config")
+    for path in sorted(root.rglob("*.parquet")):
+        if path.name.startswith("."):
+            continue  # a temporary file of a write in progress
+        schema = pq.read_schema(path)
+        manifest = _manifest(schema.metadata)
+        if manifest is not None and "optimizer" in manifest.get("job", {}):
+            exp.runs.append(_run(path, manifest))
+        elif set(PREDICTOR_REQUIRED) <= set(schema.names) and set(PREDICTOR_X) & set(schema.names):
+            exp.predictor_rows.extend(_predictor_rows(path, schema.names))
+        else:
+            exp.skipped.append(str(path.relative_to(root)))
+    if not exp.runs and not exp.predictor_rows:
+        raise ReportError(
+            f"results folder {str(root)!r} holds no runs: expected <benchmark>/<optimizer>/"
+            "seed-NNNN.parquet files with a nas_harness manifest, or predictor tables with "
+            f"columns {', '.join(PREDICTOR_REQUIRED)} and one of {', '.join(PREDICTOR_X)}"
+        )
+    return exp
+
+
+def space_name(benchmark: str, manifest_space: str | None = None) -> str:
+    """The search space a benchmark belongs to, as the NAS-Bench-Suite groups them: from the
+    manifest when it names a known space, else from the benchmark name's prefix."""
+    known = {"nb201": "NB201", "darts": "DARTS", "tnb101-micro": "TNB101-micro",
+             "tnb101-macro": "TNB101-macro"}
+    if manifest_space in known:
+        return known[manifest_space]
+    for prefix, space in (("nb201-", "NB201"), ("nb301-", "DARTS"),
+                          ("tnb101-micro-", "TNB101-micro"), ("tnb101-macro-", "TNB101-macro")):
+        if benchmark.startswith(prefix):
+            return space
+    return benchmark.split("-")[0]  # an unknown family is a space of its own
+
+
+def _manifest(metadata: dict | None) -> dict | None:
+    if not metadata or METADATA_KEY not in metadata:
+        return None
+    return json.loads(metadata[METADATA_KEY])
+
+
+def _run(path: Path, manifest: dict) -> Run:
+    table = pq.read_table(path, columns=list(CURVE_COLUMNS))
+    curve = {c: table[c].to_numpy(zero_copy_only=False).astype(np.float64)
+             for c in CURVE_COLUMNS}
+    final = final_row(manifest)
+    data = manifest.get("data", {})
+    return Run(final, curve, space_name(final["benchmark"], data.get("space")))
+
+
+def _predictor_rows(path: Path, names: list[str]) -> list[dict]:
+    wanted = [c for c in (*PREDICTOR_REQUIRED, *PREDICTOR_X, *PREDICTOR_OPTIONAL) if c in names]
+    return pq.read_table(path, columns=wanted).to_pylist()

@@ -1,0 +1,606 @@
+"""Evaluate performance predictors: ``python -m predictors.evaluate --predictor gp,xgb
+--bench nb201-cifar10 --train-sizes 10,25,50,100,200,400 --test-size 500 --seeds 10``.
+
+The protocol (after White et al., NeurIPS 2021, "How powerful are performance predictors in
+neural architecture search?", and NASLib's predictor evaluator):
+
+- For each seed, a random test set of ``--test-size`` distinct archs is drawn once; it is the
+  same for every predictor and every training size of that seed. Training sets are drawn from
+  the other archs of the same seeded shuffle and are nested: the first 10 of the 25, the first
+  25 of the 50, and so on, so a bigger training set only adds data.
+- The target is the benchmark's seed-mean validation accuracy, ``bench.query(archs,
+  bench.objective)`` (never a test metric).
+- A predictor is fitted on each training set and scores the test set; we record Kendall tau
+  (tau-b), Spearman and Pearson correlations with the target (``scipy.stats``), precision@10
+  (the fraction of the test set's true top 10 among the predicted top 10), and the fit and
+  query wall-clock seconds.
+- Learning-curve predictors (``needs`` has ``"curve"``) are evaluated at fidelities instead:
+  fractions of the training schedule (``--fidelities 0.1,0.25,0.5``); the partial curves are
+  cut at that fraction of the benchmark's epochs. Their archs are the archs that have curves
+  (nb201-cifar10: the 200 of rows 0-199), the test set all of them or ``--test-size`` of them
+  if fewer.
+- Predictors that need no training (``requires_fit = False``: learning-curve extrapolation,
+  zero-cost proxies) are scored once per seed (and fidelity) on the test set, with train size
+  reported as 0.
+
+Results: one Parquet file per (benchmark, predictor, seed) under ``--out``, written atomically
+by ``harness.results.ResultsStore`` (a row per training size and fidelity; the job's manifest,
+including the predictor's parameters and a hash of the test set, in the file metadata), so a
+rerun skips what is done. ``experiment.json`` records the protocol (sizes, test size,
+fidelities): a rerun with another protocol into the same folder is refused, while adding
+predictors, benchmarks or seeds is not. The summary is mean ± standard error over seeds.
+
+Hook for other information: ``build_info`` assembles the ``info`` dict a predictor's ``needs``
+ask for, from ``INFO_BUILDERS`` (need -> builder). ``"network"``, ``"data"`` and ``"zc"`` have
+no builder yet; a predictor needing them is refused with a message naming what is missing
+(exit code 2) until a builder is registered there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import inspect
+import json
+import math
+import re
+import sys
+import time
+import warnings
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+import benchmarks
+from benchmarks.base import Benchmark
+from harness.provenance import versions
+from harness.results import ExperimentMismatchError, ResultsStore
+from harness.summary import mean_std_se
+from predictors import registry
+from predictors.base import Predictor
+
+DEFAULTS = {"train_sizes": "10,25,50,100,200,400", "test_size": 500, "seeds": 10,
+            "fidelities": "0.1,0.25,0.5"}
+TOP_K = 10
+METRICS = ("kendall_tau", "spearman", "pearson", "precision_at_10")
+_MAX_DRAWS = 100  # batches of random archs tried when sampling a space that cannot be listed
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """What a job's numbers depend on besides (benchmark, predictor, seed)."""
+
+    train_sizes: tuple[int, ...]
+    test_size: int
+    fidelities: tuple[float, ...]
+    zc_source: str = "compute"  # zero-cost proxies: computed on networks, or NAS-Bench-Suite-Zero
+
+
+@dataclass(frozen=True)
+class InfoArgs:
+    """What ``build_info`` is told about the request: the fidelity (fraction of the schedule,
+    None for final-fidelity predictors), the seed, and a generator for any randomness (e.g. the
+    minibatch a zero-cost proxy scores)."""
+
+    fidelity: float | None
+    seed: int
+    rng: np.random.Generator
+
+
+# --- the information predictors need ------------------------------------------------------
+@lru_cache(maxsize=8)
+def curve_pool(bench_name: str) -> np.ndarray:
+    """The archs of ``bench_name`` that have full validation curves (empty if none)."""
+    bench = benchmarks.load(bench_name)
+    if not hasattr(bench, "learning_curves") or not hasattr(bench, "all_archs"):
+        return np.empty((0, 0), dtype=np.int64)
+    archs = bench.all_archs()
+    try:
+        curves = bench.learning_curves(archs, "valid_acc")
+    except ValueError:  # e.g. nb201-cifar100: the public record has no curves for it
+        return np.empty((0, archs.shape[1]), dtype=np.int64)
+    return archs[np.isfinite(curves).all(axis=1)]
+
+
+def _curve_epochs(bench: Benchmark) -> int:
+    pool = curve_pool(bench.name)
+    return int(bench.learning_curves(pool[:1], "valid_acc").shape[1])
+
+
+def epochs_seen(bench: Benchmark, fidelity: float) -> int:
+    """Epochs of the schedule at ``fidelity`` (a fraction): at least 1."""
+    return max(1, int(round(fidelity * _curve_epochs(bench))))
+
+
+def _encoding_info(bench: Benchmark, archs: np.ndarray, args: InfoArgs) -> dict:
+    return {}  # encoding predictors encode the archs themselves
+
+
+def _curve_info(bench: Benchmark, archs: np.ndarray, args: InfoArgs) -> dict:
+    """``curve``: validation curves cut at the fidelity; ``train_curve`` likewise for the
+    training accuracy where the benchmark has it (SoTL-style predictors)."""
+    if args.fidelity is None:
+        raise ValueError("curve information needs a fidelity (a fraction of the schedule)")
+    seen = epochs_seen(bench, args.fidelity)
+    info = {"curve": bench.learning_curves(archs, "valid_acc")[:, :seen]}
+    with contextlib.suppress(ValueError):  # no training curves: predictors needing them say so
+        info["train_curve"] = bench.learning_curves(archs, "train_acc")[:, :seen]
+    return info
+
+
+def _network_info(bench: Benchmark, archs: np.ndarray, args: InfoArgs) -> dict:
+    from predictors import zerocost  # torch is imported only when a proxy is computed
+
+    return zerocost.network_info(bench, archs, args)
+
+
+# need -> builder(bench, archs, args) -> the info entries for that need. "data" is registered by
+# ``use_data_dir`` when a CIFAR-10 folder is given (--data-dir).
+INFO_BUILDERS: dict[str, Callable[[Benchmark, np.ndarray, InfoArgs], dict]] = {
+    "encoding": _encoding_info,
+    "curve": _curve_info,
+    "network": _network_info,
+    "precomputed": _encoding_info,  # nothing to supply; the test set is drawn from the table
+    "zc": lambda bench, archs, args: _zc_info(bench, archs, args),
+}
+
+
+def zc_proxies(bench_name: str) -> tuple[str, ...]:
+    """OMNI's zero-cost features on ``bench_name``: its default proxies that the
+    NAS-Bench-Suite-Zero table holds for that benchmark."""
+    from benchmarks import zerocost
+    from predictors.omni import DEFAULT_PROXIES
+
+    try:
+        table = zerocost.load(bench_name)
+    except ValueError:
+        return ()
+    present = [p for p in DEFAULT_PROXIES if p in table.proxies
+               and np.isfinite(table.scores[:, table.proxies.index(p)]).any()]
+    return tuple(present)
+
+
+def _zc_info(bench: Benchmark, archs: np.ndarray, args: InfoArgs) -> dict:
+    """``zc``: precomputed zero-cost scores of ``archs`` (n, n_proxies); the archs come from
+    ``zc_pool`` so every one has them."""
+    from benchmarks import zerocost
+
+    table = zerocost.load(bench.name)
+    return {"zc": np.stack([table.score(archs, p) for p in zc_proxies(bench.name)], axis=1)}
+
+
+@lru_cache(maxsize=16)
+def zc_pool(bench_name: str) -> np.ndarray:
+    """Archs of ``bench_name`` with every one of OMNI's zero-cost features."""
+    from benchmarks import zerocost
+
+    proxies = zc_proxies(bench_name)
+    if not proxies:
+        return np.empty((0, 0), dtype=np.int64)
+    table = zerocost.load(bench_name)
+    columns = [table.proxies.index(p) for p in proxies]
+    return np.asarray(table.archs[np.isfinite(table.scores[:, columns]).all(axis=1)])
+
+
+@lru_cache(maxsize=64)
+def precomputed_pool(bench_name: str, proxy: str) -> np.ndarray:
+    """The archs of ``bench_name`` with a NAS-Bench-Suite-Zero score for ``proxy`` (empty if
+    none): the test set of a precomputed proxy is drawn from them."""
+    from benchmarks import zerocost
+
+    try:
+        table = zerocost.load(bench_name)
+    except ValueError:
+        return np.empty((0, 0), dtype=np.int64)
+    if proxy not in table.proxies:
+        return np.empty((0, table.archs.shape[1]), dtype=np.int64)
+    scored = np.isfinite(table.scores[:, table.proxies.index(proxy)])
+    return np.asarray(table.archs[scored])
+
+
+def use_data_dir(data_dir: str | Path) -> None:
+    """Supply one minibatch of real images per (seed, setting) from the CIFAR-10 python folder
+    ``data_dir`` to predictors that need data (zero-cost proxies)."""
+    from predictors import zerocost
+
+    INFO_BUILDERS["data"] = zerocost.data_info_builder(str(data_dir))
+
+
+def arch_pool(bench_name: str, predictor_name: str, needs: frozenset[str]) -> np.ndarray | None:
+    """The archs a predictor with ``needs`` can be evaluated on (None: any arch): those with
+    learning curves, or with precomputed zero-cost scores."""
+    if "curve" in needs:
+        return curve_pool(bench_name)
+    if "precomputed" in needs:
+        return precomputed_pool(bench_name, predictor_name)
+    if "zc" in needs:
+        return zc_pool(bench_name)
+    return None
+
+
+def unmet_needs(bench: Benchmark, needs: frozenset[str], predictor: str = "") -> list[str]:
+    """A sentence per need of a predictor that this evaluation cannot meet on ``bench``."""
+    missing = []
+    for need in sorted(needs):
+        if need == "data" and need not in INFO_BUILDERS:
+            missing.append("'data' (one minibatch of real images: give --data-dir, the CIFAR-10 "
+                           "python-batch folder, or --zc-source precomputed)")
+        elif need not in INFO_BUILDERS:
+            missing.append(f"{need!r} (no information builder for it in "
+                           "predictors.evaluate.INFO_BUILDERS)")
+        elif need == "precomputed" and precomputed_pool(bench.name, predictor).shape[0] == 0:
+            missing.append(f"'precomputed' (no NAS-Bench-Suite-Zero {predictor} scores for "
+                           f"{bench.name})")
+        elif need == "zc" and zc_pool(bench.name).shape[0] == 0:
+            missing.append(f"'zc' (no NAS-Bench-Suite-Zero scores for {bench.name})")
+        elif need == "curve" and curve_pool(bench.name).shape[0] == 0:
+            missing.append(f"'curve' ({bench.name} has no per-epoch learning curves)")
+    return missing
+
+
+def build_info(bench: Benchmark, archs: np.ndarray, needs: frozenset[str],
+               args: InfoArgs) -> dict:
+    """The ``info`` dict for ``archs`` holding what ``needs`` asks for. Raises ValueError
+    naming any need that has no builder (see ``INFO_BUILDERS``)."""
+    missing = [need for need in needs if need not in INFO_BUILDERS]
+    if missing:
+        raise ValueError(f"cannot supply {', '.join(sorted(missing))} for {bench.name}: no "
+                         "builder in predictors.evaluate.INFO_BUILDERS")
+    info: dict[str, Any] = {}
+    for need in sorted(needs):
+        info.update(INFO_BUILDERS[need](bench, archs, args))
+    return info
+
+
+# --- splits -------------------------------------------------------------------------------
+def _stream(*words: str | int) -> np.random.SeedSequence:
+    """A seed sequence from the job's identity, the same in any process (crc32, not hash())."""
+    entropy = [w if isinstance(w, int) else zlib.crc32(w.encode()) for w in words]
+    return np.random.SeedSequence(entropy)
+
+
+def _listable_pool(bench: Benchmark) -> np.ndarray | None:
+    if not hasattr(bench, "all_archs"):
+        return None
+    archs = bench.all_archs()
+    values = np.asarray(bench.query(archs, bench.objective), dtype=np.float64)
+    return archs[np.isfinite(values)]
+
+
+def draw_split(bench: Benchmark, seed: int, test_size: int, n_train: int,
+               pool: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The seed's test set and its first ``n_train`` training archs, disjoint.
+
+    From ``pool`` (or every arch of a tabular benchmark): one seeded shuffle, the test set its
+    head and the training archs what follows, so a training set of size n is the same whatever
+    larger sizes are requested. A space that cannot be listed (a surrogate) is sampled
+    uniformly in a seeded stream with duplicates dropped, test archs first.
+    """
+    rng = np.random.default_rng(_stream("split", bench.name, seed))
+    if pool is None:
+        pool = _listable_pool(bench)
+    if pool is not None:
+        order = rng.permutation(pool.shape[0])
+        test = pool[order[:test_size]]
+        train = pool[order[test_size:test_size + n_train]]
+        return test, train
+    seen: set[bytes] = set()
+    drawn: list[np.ndarray] = []
+    for _ in range(_MAX_DRAWS):
+        for arch in np.atleast_2d(bench.space.sample(rng, 256)):
+            key = np.ascontiguousarray(arch).tobytes()
+            if key not in seen:
+                seen.add(key)
+                drawn.append(arch)
+        if len(drawn) >= test_size + n_train:
+            archs = np.stack(drawn[:test_size + n_train])
+            return archs[:test_size], archs[test_size:]
+    raise ValueError(f"could not draw {test_size + n_train} distinct archs from {bench.name}")
+
+
+# --- scores -------------------------------------------------------------------------------
+def score(y_true: np.ndarray, y_pred: np.ndarray, k: int = TOP_K) -> dict[str, float]:
+    """Kendall tau-b, Spearman, Pearson and precision@k of predictions against the truth."""
+    from scipy import stats
+
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    k = min(k, y_true.size)
+    top_true = np.argsort(-y_true, kind="stable")[:k]
+    top_pred = np.argsort(-y_pred, kind="stable")[:k]
+    with warnings.catch_warnings():  # constant predictions: correlations are NaN, say so
+        warnings.simplefilter("ignore")
+        return {
+            "kendall_tau": float(stats.kendalltau(y_true, y_pred).statistic),
+            "spearman": float(stats.spearmanr(y_true, y_pred).statistic),
+            "pearson": float(stats.pearsonr(y_true, y_pred).statistic),
+            "precision_at_10": len(set(top_true) & set(top_pred)) / k if k else math.nan,
+        }
+
+
+# --- one job ------------------------------------------------------------------------------
+def make_predictor(name: str, bench: Benchmark, rng: np.random.Generator,
+                   protocol: Protocol | None = None) -> Predictor:
+    """The predictor called ``name`` on ``bench``'s space. Two constructor arguments, where the
+    predictor has them, are filled from the benchmark: ``final_epoch`` (the length of its
+    learning curves) and ``benchmark`` (its name: zero-cost proxies key data and tables by it)."""
+    cls = registry.get(name)
+    accepted = inspect.signature(cls.__init__).parameters
+    kwargs: dict[str, Any] = {}
+    if "final_epoch" in accepted and curve_pool(bench.name).shape[0]:
+        kwargs["final_epoch"] = _curve_epochs(bench)
+    if "benchmark" in accepted:
+        kwargs["benchmark"] = bench.name
+    if "zc_source" in accepted and protocol is not None:
+        kwargs["zc_source"] = protocol.zc_source
+    return cls(bench.space, rng=rng, **kwargs)
+
+
+def needs_of(cls: type[Predictor], protocol: Protocol) -> frozenset[str]:
+    """What ``cls`` needs under ``protocol`` (precomputed zero-cost scores need nothing)."""
+    return cls.needs_with({"zc_source": protocol.zc_source})
+
+
+def predictor_params(predictor: Predictor) -> dict:
+    """The predictor's constructor parameters as stored on it (scikit-learn convention)."""
+    params = {}
+    for name in inspect.signature(type(predictor).__init__).parameters:
+        if name not in ("self", "space", "rng") and hasattr(predictor, name):
+            params[name] = getattr(predictor, name)
+    return json.loads(json.dumps(params, default=str))
+
+
+def run_job(bench_name: str, predictor_name: str, seed: int,
+            protocol: Protocol) -> tuple[pa.Table, dict]:
+    """Every (fidelity, train size) setting of one (benchmark, predictor, seed)."""
+    bench = benchmarks.load(bench_name)
+    cls = registry.get(predictor_name)
+    needs = needs_of(cls, protocol)
+    uses_curves = "curve" in needs
+    sizes = protocol.train_sizes if cls.requires_fit else (0,)
+    fidelities: tuple[float | None, ...] = protocol.fidelities if uses_curves else (None,)
+    pool = arch_pool(bench_name, predictor_name, needs)
+    test_size = min(protocol.test_size, pool.shape[0]) if pool is not None else protocol.test_size
+    test, train_pool = draw_split(bench, seed, test_size, max(sizes), pool)
+    if train_pool.shape[0] < max(sizes):
+        raise ValueError(
+            f"{bench_name} has {train_pool.shape[0]} archs left for training beside a test set "
+            f"of {test.shape[0]}; train sizes up to {max(sizes)} asked"
+        )
+    y_test = np.asarray(bench.query(test, bench.objective), dtype=np.float64)
+    rows, params = [], {}
+    for fidelity in fidelities:
+        for n in sizes:
+            setting = (n, 0 if fidelity is None else 1 + int(round(fidelity * 1e6)))
+            rng = np.random.default_rng(_stream("predictor", bench_name, predictor_name, seed,
+                                                *setting))
+            # The info stream does not depend on the predictor: every predictor of a seed gets
+            # the same information (e.g. the same minibatch for zero-cost proxies).
+            info_args = InfoArgs(fidelity, seed,
+                                 np.random.default_rng(_stream("info", bench_name, seed, *setting)))
+            predictor = make_predictor(predictor_name, bench, rng, protocol)
+            params = predictor_params(predictor)
+            fit_seconds = 0.0
+            if cls.requires_fit:
+                train = train_pool[:n]
+                y_train = np.asarray(bench.query(train, bench.objective), dtype=np.float64)
+                info = build_info(bench, train, needs, info_args)
+                start = time.perf_counter()
+                predictor.fit(train, y_train, info)
+                fit_seconds = time.perf_counter() - start
+            info = build_info(bench, test, needs, info_args)
+            start = time.perf_counter()
+            y_pred = np.asarray(predictor.predict(test, info), dtype=np.float64)
+            query_seconds = time.perf_counter() - start
+            rows.append({
+                "benchmark": bench_name, "predictor": predictor_name, "seed": seed,
+                "train_size": n, "fidelity": fidelity,
+                "epochs_seen": None if fidelity is None else epochs_seen(bench, fidelity),
+                "n_test": int(test.shape[0]), **score(y_test, y_pred),
+                "fit_seconds": fit_seconds, "query_seconds": query_seconds,
+            })
+    manifest = {
+        "job": {"benchmark": bench_name, "predictor": predictor_name, "seed": seed,
+                **asdict(protocol)},
+        "predictor": {"class": f"{cls.__module__}.{cls.__qualname__}", "params": params,
+                      "needs": sorted(needs), "requires_fit": cls.requires_fit},
+        "benchmark": {"kind": bench.kind, "checksum": bench.checksum,
+                      "target": f"{bench.objective} (seed mean, default fidelity)"},
+        "test_set_sha256": hashlib.sha256(np.ascontiguousarray(test, dtype=np.int64)).hexdigest(),
+        "versions": versions(),
+    }
+    return pa.Table.from_pylist(rows, schema=SCHEMA), manifest
+
+
+SCHEMA = pa.schema([
+    ("benchmark", pa.string()), ("predictor", pa.string()), ("seed", pa.int64()),
+    ("train_size", pa.int64()), ("fidelity", pa.float64()), ("epochs_seen", pa.int64()),
+    ("n_test", pa.int64()), *((m, pa.float64()) for m in METRICS),
+    ("fit_seconds", pa.float64()), ("query_seconds", pa.float64()),
+])
+
+
+def job_key(bench: str, predictor: str, seed: int) -> str:
+    return f"{bench}/{predictor}/seed-{seed:04d}"
+
+
+# --- summary ------------------------------------------------------------------------------
+def summarize(store: ResultsStore, keys: Sequence[str]) -> list[dict]:
+    """Mean and standard error over seeds per (benchmark, predictor, train size, fidelity)."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for key in keys:
+        table, _ = store.read(key)
+        for row in table.to_pylist():
+            groups[(row["benchmark"], row["predictor"], row["train_size"],
+                    row["fidelity"])].append(row)
+    out = []
+    for (bench, pred, n, fid), rows in groups.items():
+        entry = {"benchmark": bench, "predictor": pred, "train_size": n, "fidelity": fid,
+                 "epochs_seen": rows[0]["epochs_seen"], "seeds": len(rows),
+                 "n_test": rows[0]["n_test"]}
+        for metric in (*METRICS, "fit_seconds", "query_seconds"):
+            mean, _, se = mean_std_se([r[metric] for r in rows])
+            entry[metric], entry[f"{metric}_se"] = mean, se
+        out.append(entry)
+    return out
+
+
+def format_summary(entries: list[dict]) -> str:
+    lines = ["mean ± standard error over seeds; target: seed-mean validation accuracy",
+             f"{'benchmark':<22} {'predictor':<10} {'train':>5} {'epochs':>6} {'seeds':>5} "
+             f"{'kendall tau':>15} {'spearman':>15} {'pearson':>15} {'precision@10':>15} "
+             f"{'fit s':>8} {'query s':>8}"]
+    for e in entries:
+        cells = [f"{e[m]:.3f} ± {e[m + '_se']:.3f}" for m in METRICS]
+        epochs = "final" if e["epochs_seen"] is None else str(e["epochs_seen"])
+        lines.append(
+            f"{e['benchmark']:<22} {e['predictor']:<10} {e['train_size']:>5} {epochs:>6} "
+            f"{e['seeds']:>5} " + " ".join(f"{c:>15}" for c in cells)
+            + f" {e['fit_seconds']:>8.3f} {e['query_seconds']:>8.3f}"
+        )
+    return "\n".join(lines)
+
+
+# --- command line -------------------------------------------------------------------------
+def _names(text: str, accepted: Sequence[str], what: str) -> list[str]:
+    chosen = [t.strip() for t in (text or "").split(",") if t.strip()]
+    if not chosen:
+        raise ValueError(f"no {what} given; accepted: {', '.join(accepted)}")
+    for name in chosen:
+        if name not in accepted:
+            raise ValueError(f"unknown {what} {name!r}; accepted: {', '.join(accepted)}")
+    return list(dict.fromkeys(chosen))
+
+
+def _ints(text: str, what: str) -> tuple[int, ...]:
+    parts = [t.strip() for t in str(text).split(",") if t.strip()]
+    if not parts or not all(re.fullmatch(r"\d+", p) and int(p) > 0 for p in parts):
+        raise ValueError(f"bad {what} {text!r}: give positive integers separated by commas")
+    return tuple(sorted({int(p) for p in parts}))
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        values = sorted({float(t) for t in str(text).split(",") if t.strip()})
+    except ValueError:
+        values = []
+    if not values or not all(0.0 < v <= 1.0 for v in values):
+        raise ValueError(f"bad --fidelities {text!r}: give fractions of the schedule in (0, 1], "
+                         "e.g. 0.1,0.25,0.5")
+    return tuple(values)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m predictors.evaluate", description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--predictor", required=True,
+                        help=f"comma-separated; accepted: {', '.join(registry.names())}")
+    parser.add_argument("--bench", required=True,
+                        help=f"comma-separated; accepted: {', '.join(benchmarks.names())}")
+    parser.add_argument("--train-sizes", default=DEFAULTS["train_sizes"])
+    parser.add_argument("--test-size", default=str(DEFAULTS["test_size"]))
+    parser.add_argument("--seeds", default=str(DEFAULTS["seeds"]),
+                        help="number of seeds N: runs seeds 0..N-1")
+    parser.add_argument("--fidelities", default=DEFAULTS["fidelities"],
+                        help="fractions of the schedule, for learning-curve predictors")
+    parser.add_argument("--out", default=None, help="results folder; default "
+                        "results/predictors/<protocol>")
+    parser.add_argument("--zc-source", default="compute", choices=("compute", "precomputed"),
+                        help="zero-cost proxies: compute on the space's networks (needs "
+                        "--data-dir) or read NAS-Bench-Suite-Zero's scores")
+    parser.add_argument("--data-dir", default=None,
+                        help="CIFAR-10 python-batch folder (cifar-10-batches-py) for proxies")
+    parser.add_argument("--quiet", action="store_true", help="no line per job")
+    return parser
+
+
+def parse(args: argparse.Namespace) -> tuple[list[str], list[str], int, Protocol]:
+    """Validate the arguments; ValueError names the bad value (and the accepted ones)."""
+    preds = _names(args.predictor, registry.names(), "predictor")
+    benches = _names(args.bench, benchmarks.names(), "benchmark")
+    seeds = _ints(args.seeds, "--seeds")
+    if len(seeds) != 1:
+        raise ValueError(f"bad --seeds {args.seeds!r}: give one number of seeds, e.g. 10")
+    test_size = _ints(args.test_size, "--test-size")
+    if len(test_size) != 1:
+        raise ValueError(f"bad --test-size {args.test_size!r}: give one number, e.g. 500")
+    protocol = Protocol(_ints(args.train_sizes, "--train-sizes"), test_size[0],
+                        _fractions(args.fidelities), args.zc_source)
+    if args.data_dir is not None:
+        use_data_dir(args.data_dir)
+    for bench_name in benches:
+        bench = benchmarks.load(bench_name)
+        for pred in preds:
+            cls = registry.get(pred)
+            missing = unmet_needs(bench, needs_of(cls, protocol), pred)
+            if missing:
+                raise ValueError(f"predictor {pred!r} cannot be evaluated on {bench_name}: "
+                                 f"missing {'; '.join(missing)}")
+            pool = arch_pool(bench_name, pred, needs_of(cls, protocol))
+            if pool is not None and cls.requires_fit and (
+                    protocol.test_size + max(protocol.train_sizes) > pool.shape[0]):
+                raise ValueError(
+                    f"predictor {pred!r} trains on archs with curves or precomputed scores, and "
+                    f"{bench_name} has {pool.shape[0]}: --test-size plus the largest "
+                    "--train-sizes must not exceed it"
+                )
+    return preds, benches, seeds[0], protocol
+
+
+def default_out(protocol: Protocol) -> Path:
+    def join(values):
+        return "-".join(f"{v:g}" for v in values)
+
+    name = (f"test{protocol.test_size}_train{join(protocol.train_sizes)}"
+            f"_fid{join(protocol.fidelities)}")
+    return Path("results") / "predictors" / name
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        preds, benches, seeds, protocol = parse(args)
+    except ValueError as error:
+        parser.error(str(error))  # exits with code 2
+    out = Path(args.out) if args.out else default_out(protocol)
+    store = ResultsStore(out)
+    try:
+        # Through JSON so that tuples compare equal to the lists read back on a rerun.
+        config = json.loads(json.dumps({"protocol": asdict(protocol)}))
+        store.open_experiment(config, versions())
+    except ExperimentMismatchError as error:
+        parser.error(str(error))
+    store.remove_partial_files()
+    keys, ran = [], 0
+    for bench_name in benches:
+        for pred in preds:
+            for seed in range(seeds):
+                key = job_key(bench_name, pred, seed)
+                keys.append(key)
+                if store.is_done(key):
+                    continue
+                start = time.perf_counter()
+                table, manifest = run_job(bench_name, pred, seed, protocol)
+                store.write(key, table, manifest)
+                ran += 1
+                if not args.quiet:
+                    print(f"{key}: {table.num_rows} setting(s) in "
+                          f"{time.perf_counter() - start:.1f} s", flush=True)
+    print(f"{ran} job(s) executed, {len(keys) - ran} already done; results in {out}")
+    print(format_summary(summarize(store, keys)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

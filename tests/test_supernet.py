@@ -1,0 +1,187 @@
+"""XNAS supernet mode: the supernets, the XNAS reward, wipeout skipping and the runner path.
+
+Tiny supernets (C = 4, one cell per stage / 3 DARTS cells) and a fake CIFAR-10 folder keep the
+whole file to seconds on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import benchmarks  # noqa: E402
+from harness import run  # noqa: E402
+from harness.datasets import cifar10  # noqa: E402
+from harness.results import ResultsStore  # noqa: E402
+from optimizers.xnas.supernet.darts import DartsSupernet  # noqa: E402
+from optimizers.xnas.supernet.nb201 import NB201Supernet  # noqa: E402
+from optimizers.xnas.supernet.runner import COLUMNS  # noqa: E402
+from optimizers.xnas.supernet.search import xnas_rewards  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fake_cifar(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cifar")
+    folder = root / cifar10.FOLDER
+    folder.mkdir()
+    for i, name in enumerate((*cifar10.TRAIN_FILES, cifar10.TEST_FILE)):
+        rng = np.random.default_rng(i)
+        batch = {"data": rng.integers(0, 256, size=(8, 3072), dtype=np.uint8),
+                 "labels": rng.integers(0, 10, size=8).tolist()}
+        with open(folder / name, "wb") as handle:
+            pickle.dump(batch, handle, protocol=2)
+    return root
+
+
+def _tiny_nb201(seed=0):
+    torch.manual_seed(seed)
+    return NB201Supernet(10, channels=4, cells_per_stage=1)
+
+
+def test_one_hot_supernet_is_the_discrete_network():
+    from benchmarks.networks.nb201 import TinyNetwork
+
+    net = _tiny_nb201().eval()
+    arch = [3, 1, 0, 2, 4, 3]
+    weights = torch.zeros(6, 5)
+    weights[range(6), arch] = 1.0
+    tiny = TinyNetwork(arch, 10, channels=4, cells_per_stage=1).eval()
+    tiny.load_state_dict(net.discrete_state_dict(arch), strict=True)  # same names and shapes
+    x = torch.randn(3, 3, 32, 32)
+    assert torch.equal(net(x, weights), tiny(x))
+    # the default supernet's chosen-op parameters are exactly the benchmark network's
+    full = NB201Supernet()
+    state = full.discrete_state_dict(arch)
+    reference = TinyNetwork(arch, 10).state_dict()
+    assert {k: tuple(v.shape) for k, v in state.items()} == {
+        k: tuple(v.shape) for k, v in reference.items()}
+
+
+def test_reward_is_minus_the_gradient_and_rewards_helpful_ops():
+    net = _tiny_nb201().double().eval()
+    x, y = torch.randn(4, 3, 32, 32, dtype=torch.float64), torch.randint(0, 10, (4,))
+    p = np.full((6, 5), 0.2)
+    # huge bound: no clipping, so the replica mean is the shared-weight gradient / replicas
+    rewards, loss, _ = xnas_rewards(net.float(), x.float(), y, {"cell": p}, bound=1e9)
+    net = net.double()
+    shared = torch.tensor(p, requires_grad=True)
+    grad, = torch.autograd.grad(torch.nn.functional.cross_entropy(net(x, shared), y), shared)
+    replicas = net.cell_types["cell"][0]
+    np.testing.assert_allclose(rewards["cell"] * replicas, -grad.numpy(), rtol=1e-3, atol=1e-6)
+    # sign convention: raising the weight of an op that lowers the loss earns a positive reward
+    h = 1e-4
+    for edge, op in [(0, 3), (5, 2), (3, 1)]:
+        up, down = p.copy(), p.copy()
+        up[edge, op] += h
+        down[edge, op] -= h
+        with torch.no_grad():
+            losses = [torch.nn.functional.cross_entropy(net(x, torch.tensor(w)), y).item()
+                      for w in (up, down)]
+        slope = (losses[0] - losses[1]) / (2 * h)
+        assert np.sign(rewards["cell"][edge, op]) == -np.sign(slope)
+        assert rewards["cell"][edge, op] * replicas == pytest.approx(-slope, rel=1e-3, abs=1e-6)
+    # clipping bounds every replica's reward
+    clipped, _, _ = xnas_rewards(net.float(), x.float(), y, {"cell": p}, bound=1e-6)
+    assert np.abs(clipped["cell"]).max() <= 1e-6
+    assert np.all(rewards["cell"][:, 0] == 0)  # 'none' contributes nothing: zero reward
+
+
+def test_wiped_out_experts_are_skipped():
+    net = _tiny_nb201()
+    weights = torch.full((6, 5), 0.25)
+    weights[:, 3] = 0.0  # nor_conv_3x3 wiped out on every edge
+    loss = net(torch.randn(2, 3, 32, 32), weights).sum()
+    loss.backward()
+    for cell in net.cells:
+        if hasattr(cell, "edges"):
+            for edge in cell.edges:
+                assert all(p.grad is None for p in edge.ops[3].parameters())
+                assert all(p.grad is not None for p in edge.ops[2].parameters())
+
+
+def test_darts_supernet_discretizes_to_a_genotype_nb301_answers():
+    torch.manual_seed(0)
+    net = DartsSupernet(10, channels=4, layers=3)
+    assert net.cell_types == {"normal": (1, 14, 8), "reduce": (2, 14, 8)}
+    assert DartsSupernet().cell_types == {"normal": (6, 14, 8), "reduce": (2, 14, 8)}
+    weights = {"normal": torch.full((14, 8), 1 / 8), "reduce": torch.full((14, 8), 1 / 8)}
+    assert net(torch.randn(2, 3, 32, 32), weights).shape == (2, 10)
+    rng = np.random.default_rng(0)
+    mixing = {n: rng.random((14, 8)) for n in ("normal", "reduce")}
+    mixing["normal"][:, 0] = 10.0  # 'none' strongest everywhere: still ignored
+    arch = net.discretize(mixing)
+    bench = benchmarks.load("nb301-cifar10")
+    assert bench.space.is_valid(arch[None, :])[0]
+    assert np.isfinite(bench.query(arch[None, :], bench.objective)).all()
+    # node 0 keeps both of its inputs; each op is the strongest non-'none' op of its edge
+    compact = bench.space.to_compact(arch)
+    assert [src for src, _ in compact[0][:2]] == [0, 1]
+    assert compact[0][0][1] == int(mixing["normal"][0, 1:].argmax())
+
+
+def _run(tmp_path, fake_cifar, optimizer, bench="nb201-cifar10", extra=()):
+    out = tmp_path / "out"
+    code = run.main(["--optimizer", optimizer, "--bench", bench, "--supernet", "--data-dir",
+                     str(fake_cifar), "--epochs", "1", "--train-images", "16", "--batch-size",
+                     "4", "--channels", "4", "--cells", "1" if bench.startswith("nb201") else "3",
+                     "--out", str(out), *extra])
+    assert code == 0
+    return ResultsStore(out)
+
+
+def test_one_epoch_of_each_method_through_the_runner(tmp_path, fake_cifar):
+    store = _run(tmp_path, fake_cifar, "xnas,darts,gdas")
+    space = benchmarks.load("nb201-cifar10").space
+    for method in ("xnas", "darts", "gdas"):
+        table, manifest = store.read(f"nb201-cifar10/{method}/seed-0000")
+        assert table.column_names == list(COLUMNS) and table.num_rows == 1
+        row = table.to_pylist()[0]
+        space.from_string(row["arch"])  # a valid NB201 arch string
+        assert 0 < row["bench_test_acc"] <= 100
+        assert manifest["final"]["arch"] == row["arch"]
+        assert len(manifest["diagnostics"]["mixing_weights"]) == 2  # initial + 1 epoch
+        assert manifest["data"]["files"][0]["bytes"] > 0
+    _, manifest = store.read("nb201-cifar10/xnas/seed-0000")
+    diagnostics = manifest["diagnostics"]
+    assert np.array(diagnostics["wipeout_step"]).shape == (6, 5)
+    # T = steps (1 epoch x 2 validation batches) x batch 4 x 3 replicas
+    assert diagnostics["horizon"] == {"cell": 2 * 4 * 3} and diagnostics["steps"] == 2
+
+
+def test_xnas_same_seed_same_result(tmp_path, fake_cifar):
+    first = _run(tmp_path / "a", fake_cifar, "xnas").read("nb201-cifar10/xnas/seed-0000")
+    second = _run(tmp_path / "b", fake_cifar, "xnas").read("nb201-cifar10/xnas/seed-0000")
+    drop = ["seconds", "cum_seconds"]
+    assert first[0].drop_columns(drop).equals(second[0].drop_columns(drop))
+    assert (first[1]["diagnostics"]["mixing_weights"]
+            == second[1]["diagnostics"]["mixing_weights"])
+
+
+def test_darts_space_search_through_the_runner(tmp_path, fake_cifar):
+    store = _run(tmp_path, fake_cifar, "xnas", bench="nb301-cifar10")
+    table, manifest = store.read("nb301-cifar10/xnas/seed-0000")
+    benchmarks.load("nb301-cifar10").space.from_string(table.to_pylist()[0]["arch"])
+    assert manifest["final"]["bench_test_acc"] is None  # the surrogate has no test metric
+    assert set(manifest["diagnostics"]["eta"]) == {"normal", "reduce"}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--optimizer", "darts", "--bench", "nb201-cifar10"], "--supernet"),
+    (["--optimizer", "xnas", "--bench", "nb201-cifar10", "--epochs", "2"], "--supernet"),
+    (["--optimizer", "rs", "--bench", "nb201-cifar10", "--supernet", "--data-dir", "x"],
+     "accepted: xnas, darts, gdas"),
+    (["--optimizer", "xnas", "--bench", "nb201-cifar100", "--supernet", "--data-dir", "x"],
+     "accepted: nb201-cifar10, nb301-cifar10"),
+    (["--optimizer", "xnas", "--bench", "nb201-cifar10", "--supernet", "--budget", "10",
+      "--data-dir", "x"], "--budget"),
+    (["--optimizer", "xnas", "--bench", "nb201-cifar10", "--supernet"], "--data-dir"),
+])
+def test_bad_combinations_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run.main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
