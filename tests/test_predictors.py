@@ -45,7 +45,7 @@ def curves(bench):
 def taus() -> dict[tuple[str, int], float]:
     """Mean Kendall tau over seeds 0-2, test set 500, per (predictor, train size)."""
     out = {}
-    for name, sizes in (("gp", (25, 100, 200)), ("xgb", (25, 100, 200)), ("mlp", (100,))):
+    for name, sizes in (("gp", (25, 100, 200)), ("xgb", (25, 100, 200, 400)), ("mlp", (100,))):
         protocol = Protocol(train_sizes=sizes, test_size=500, fidelities=(0.5,))
         rows = [r for seed in range(3) for r in run_job("nb201-cifar10", name, seed,
                                                         protocol)[0].to_pylist()]
@@ -68,6 +68,7 @@ def test_registered_predictors_follow_the_protocol(name, bench):
 # --- model-based predictors on nb201-cifar10 ----------------------------------------------
 @pytest.mark.parametrize("name, n, low, high", [
     ("xgb", 100, 0.40, 0.55),  # measured 0.472 (10 seeds: 0.467 ± 0.010)
+    ("xgb", 400, 0.58, 0.70),  # 10 seeds: 0.641 ± 0.006
     ("gp", 100, 0.35, 0.55),  # measured 0.445 (10 seeds: 0.444 ± 0.022)
     ("mlp", 100, 0.55, 0.72),  # measured 0.629 (10 seeds: 0.649 ± 0.009)
 ])
@@ -102,6 +103,15 @@ def test_lce_at_half_the_schedule_beats_the_last_value(curves):
     # not better: 0.699 vs 0.702 and 0.599 vs 0.656; see predictors/lce.py.)
     assert tau_lce >= 0.75
     assert tau_lce > tau_last + 0.02
+
+
+def test_lce_at_a_fifth_of_the_schedule_within_its_band(curves):
+    """Deterministic (no seeds): measured 0.666 on the 200 curves at 40 of 200 epochs, below
+    the last observed value (0.688): NB201's cosine schedule lifts accuracy late, a shape none
+    of Domhan's families has. The band catches a regression of the fit, not seed noise."""
+    valid, _, final = curves
+    tau = kendalltau(LCEPredictor().predict(None, {"curve": valid[:, :40]}), final).statistic
+    assert 0.62 <= tau <= 0.72
 
 
 @pytest.mark.parametrize("epochs, bound", [(20, 0.74), (100, 0.85)])  # measured 0.772, 0.877
