@@ -21,6 +21,7 @@ import optimizers
 from harness.executor import execute
 from harness.oracle import NOISE_MODES, Budget, check_budget
 from harness.provenance import versions
+from harness.ray_executor import RayUnavailableError, execute_ray, import_ray
 from harness.results import ExperimentMismatchError, ResultsStore
 from harness.search import Job, make_config
 from harness.summary import final_rows, format_summary
@@ -119,7 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "the downloaded nb_models folder (xgb_v1.0 and lgb_runtime_v1.0 inside) "
                         "or one accuracy ensemble folder")
     parser.add_argument("--out", default=None, help="results folder; default results/<grid>")
-    parser.add_argument("-j", "--jobs", type=int, default=1, help="local worker processes")
+    parser.add_argument("-j", "--jobs", type=int, default=1,
+                        help="local worker processes (with --executor ray and no --address: "
+                        "the CPUs of the local Ray instance)")
+    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="where jobs run: local processes, or Ray tasks (needs the ray "
+                        "extra: pip install -e '.[ray]')")
+    parser.add_argument("--address", default=None,
+                        help="with --executor ray: an existing Ray cluster's address "
+                        "(e.g. auto or ray://host:10001); default: a local Ray instance")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--no-per-seed", action="store_true", help="summary without seed rows")
     supernet_cli.add_arguments(parser)
@@ -211,6 +220,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         jobs, config = make_jobs(args)
     except ValueError as error:
         parser.error(str(error))  # exits with code 2
+    if args.address is not None and args.executor != "ray":
+        parser.error(f"--address {args.address!r} applies to --executor ray only")
+    if args.executor == "ray":
+        try:
+            import_ray()
+        except RayUnavailableError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     preset = PRESETS.get(args.preset or "", {})
     out = Path(args.out or preset.get("out") or default_out(config))
     store = ResultsStore(out)
@@ -218,7 +235,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         store.open_experiment(config, versions())
     except ExperimentMismatchError as error:
         parser.error(str(error))
-    ran = execute(jobs, out, workers=args.jobs, progress=not args.no_progress)
+    if args.executor == "ray":
+        ran = execute_ray(jobs, out, workers=args.jobs, progress=not args.no_progress,
+                          address=args.address)
+    else:
+        ran = execute(jobs, out, workers=args.jobs, progress=not args.no_progress)
     wanted = {job.key for job in jobs}
     rows = [r for r in final_rows(store) if _key(r) in wanted]
     print(f"{ran} run(s) executed, {len(jobs) - ran} already done; results in {out}")

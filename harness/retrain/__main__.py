@@ -1,0 +1,105 @@
+"""``python -m harness.retrain RESULTS --top 3 --bench nb201-cifar10 --data-dir DIR``.
+
+Retrains the top final incumbents of an experiment under the benchmark's own training protocol
+and compares the retrained test accuracy with the benchmark's, which tells whether the search's
+ranking holds up outside the table. Every epoch is checkpointed, so rerunning the same command
+resumes. Bad arguments exit with code 2 and a message naming the accepted values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import benchmarks
+
+SUPPORTED = ("nb201-cifar10",)  # benchmarks whose training protocol and data are implemented
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m harness.retrain",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("results", help="an experiment folder of python -m harness.run")
+    parser.add_argument("--top", type=int, default=3, help="how many distinct archs (default 3)")
+    parser.add_argument("--bench", required=True, help=f"accepted: {', '.join(SUPPORTED)}")
+    parser.add_argument("--data-dir", required=True,
+                        help="CIFAR-10 python-version folder (cifar-10-batches-py or its parent)")
+    parser.add_argument("--epochs", type=int, default=200, help="default 200, the NB201 protocol")
+    parser.add_argument("--batch-size", type=int, default=256, help="default 256")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default=None,
+                        help="default: cuda when available, else cpu")
+    parser.add_argument("--out", default=None,
+                        help="folder that receives retrain/<bench>/...; default: RESULTS")
+    return parser
+
+
+def _check_bench(name: str) -> None:
+    if name not in benchmarks.names():
+        raise ValueError(f"unknown --bench {name!r}; accepted: {', '.join(SUPPORTED)}")
+    if name not in SUPPORTED:
+        raise ValueError(f"retraining is not implemented for {name} yet; supported: "
+                         f"{', '.join(SUPPORTED)}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        _check_bench(args.bench)
+        for flag in ("epochs", "batch_size", "top"):
+            if getattr(args, flag) < 1:
+                raise ValueError(f"bad --{flag.replace('_', '-')} {getattr(args, flag)}: "
+                                 "need an integer >= 1")
+        from harness.retrain.selection import SelectionError, top_architectures
+
+        try:
+            candidates = top_architectures(args.results, args.bench, args.top)
+        except SelectionError as error:
+            raise ValueError(str(error)) from None
+        import torch
+
+        from harness.datasets.cifar10 import DatasetFolderError, load_cifar10
+
+        device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError("--device cuda: no CUDA device is available; accepted here: cpu")
+        try:
+            data = load_cifar10(args.data_dir)
+        except DatasetFolderError as error:
+            raise ValueError(str(error)) from None
+    except ValueError as error:
+        parser.error(str(error))  # exits with code 2
+    from harness.results import ResultsStore
+    from harness.retrain.report import compare, format_table
+    from harness.retrain.train import CheckpointMismatchError, TrainConfig, retrain
+
+    bench = benchmarks.load(args.bench)
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed)
+    root = Path(args.out or args.results) / "retrain"
+    store = ResultsStore(root)
+    print(f"retraining {len(candidates)} arch(s) of {args.bench} on {device} "
+          f"({len(data.train)} training, {len(data.test)} test images, {config.epochs} epochs)")
+    rows = []
+    for candidate in candidates:
+        arch = bench.space.from_string(candidate.arch)
+        slug = "arch-" + "".join(str(int(op)) for op in arch)
+        key = f"{args.bench}/{slug}/metrics"
+        manifest = {"bench": args.bench, "arch": candidate.arch, "search_valid": candidate.valid,
+                    "runs": candidate.runs, "results": str(Path(args.results).resolve()),
+                    "data_dir": str(data.root), "device": str(device)}
+        try:
+            metrics = retrain(arch, candidate.arch, data, root / args.bench / slug, store, key,
+                              config, device, manifest)
+        except CheckpointMismatchError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        rows.append(compare(bench, arch, candidate, metrics))
+    print(format_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

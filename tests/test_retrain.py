@@ -1,0 +1,82 @@
+"""Retraining: crash after an epoch's checkpoint, resume, keep epoch 1 and add epoch 2; bad
+arguments exit 2."""
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+pytest.importorskip("torch")
+
+from harness import run  # noqa: E402
+from harness.retrain import __main__ as cli  # noqa: E402
+from harness.retrain import train  # noqa: E402
+
+
+def _fake_cifar(folder, n=64):
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        size = n // 4 if name != "test_batch" else n // 2
+        batch = {"data": rng.integers(0, 256, (size, 3072), dtype=np.uint8),
+                 "labels": rng.integers(0, 10, size).tolist()}
+        with open(folder / name, "wb") as handle:
+            pickle.dump(batch, handle)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory):
+    out = tmp_path_factory.mktemp("exp") / "results"
+    assert run.main(["--optimizer", "rs", "--bench", "nb201-cifar10", "--seeds", "1",
+                     "--budget", "10", "--no-progress", "--out", str(out)]) == 0
+    return out
+
+
+def test_crash_after_checkpoint_then_resume(tmp_path, experiment, monkeypatch):
+    data = _fake_cifar(tmp_path / "cifar")
+    argv = [str(experiment), "--top", "1", "--bench", "nb201-cifar10", "--data-dir", str(data),
+            "--epochs", "2", "--batch-size", "16", "--out", str(tmp_path / "out")]
+
+    def crash(epoch):
+        if epoch == 1:
+            raise KeyboardInterrupt("killed after the epoch-1 checkpoint")
+
+    monkeypatch.setattr(train, "_after_checkpoint", crash)
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(argv)
+    (folder,) = (tmp_path / "out" / "retrain" / "nb201-cifar10").iterdir()
+    first = pq.read_table(folder / "metrics.parquet").to_pylist()
+    assert [m["epoch"] for m in first] == [1]
+    monkeypatch.undo()
+    assert cli.main(argv) == 0
+    import torch
+
+    state = torch.load(folder / "checkpoint.pt", weights_only=False)
+    assert state["epoch"] == 2
+    metrics = pq.read_table(folder / "metrics.parquet").to_pylist()
+    assert [m["epoch"] for m in metrics] == [1, 2]
+    assert metrics[0] == first[0]  # epoch 1 kept as it was
+    assert not list(folder.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize(("bench", "message"), [
+    ("nb301-cifar10", "not implemented for nb301-cifar10 yet; supported: nb201-cifar10"),
+    ("nope", "unknown --bench 'nope'; accepted: nb201-cifar10"),
+])
+def test_bad_bench_exits_2(tmp_path, experiment, bench, message):
+    result = subprocess.run(
+        [sys.executable, "-m", "harness.retrain", str(experiment), "--bench", bench,
+         "--data-dir", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_missing_results_folder_exits_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([str(tmp_path / "missing"), "--bench", "nb201-cifar10",
+                  "--data-dir", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "not a results folder" in capsys.readouterr().err
