@@ -61,6 +61,17 @@ def test_crash_after_checkpoint_then_resume(tmp_path, experiment, monkeypatch):
     assert [m["epoch"] for m in metrics] == [1, 2]
     assert metrics[0] == first[0]  # epoch 1 kept as it was
     assert not list(folder.glob(".*.tmp"))
+    # the report sets the retrained accuracy beside the benchmark's, from the store alone
+    import benchmarks
+    from harness.report.retrain_section import retrain_sections
+
+    heading, _, table = retrain_sections(tmp_path / "out")
+    (row,) = table.rows
+    bench = benchmarks.load("nb201-cifar10")
+    arch = bench.space.from_string(row[1].text)
+    assert row[4].text == f"{metrics[-1]['test_acc']:.2f}" and row[3].text == "2"
+    assert row[6].text == f"{bench.query(arch, 'test_acc'):.2f}"
+    assert row[5].text == f"{bench.query(arch, 'test_acc', fidelity='hp12'):.2f}"
 
 
 @pytest.mark.parametrize(("bench", "message"), [

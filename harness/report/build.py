@@ -19,6 +19,7 @@ def build(results: Path, out: Path, x: str = "queries", log_x: bool = False) -> 
     from harness.report.analysis import analyze_search
     from harness.report.predictor_tables import analyze_predictors
     from harness.report.render import Para, Report, figures, to_html, to_markdown
+    from harness.report.retrain_section import retrain_sections
     from harness.report.sections import predictor_sections, search_sections
 
     report = Report(title=f"nas-harness report: {Path(results).resolve().name}")
@@ -31,6 +32,7 @@ def build(results: Path, out: Path, x: str = "queries", log_x: bool = False) -> 
     predictors = analyze_predictors(exp)
     if predictors is not None:
         report.blocks += predictor_sections(predictors)
+    report.blocks += retrain_sections(results)
     out.mkdir(parents=True, exist_ok=True)
     figure_dir = out / "figures"
     figure_dir.mkdir(exist_ok=True)

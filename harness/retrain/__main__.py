@@ -89,7 +89,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         key = f"{args.bench}/{slug}/metrics"
         manifest = {"bench": args.bench, "arch": candidate.arch, "search_valid": candidate.valid,
                     "runs": candidate.runs, "results": str(Path(args.results).resolve()),
-                    "data_dir": str(data.root), "device": str(device)}
+                    "data_dir": str(data.root), "device": str(device),
+                    # what the benchmark says, so a report can set it beside the retraining
+                    # while reading the results store alone
+                    "benchmark_test_acc": {
+                        f: float(bench.query(arch, "test_acc", fidelity=f))
+                        for f in ("hp200", "hp12")
+                    }}
         try:
             metrics = retrain(arch, candidate.arch, data, root / args.bench / slug, store, key,
                               config, device, manifest)
