@@ -75,8 +75,9 @@ def test_crash_after_checkpoint_then_resume(tmp_path, experiment, monkeypatch):
 
 
 @pytest.mark.parametrize(("bench", "message"), [
-    ("nb301-cifar10", "not implemented for nb301-cifar10 yet; supported: nb201-cifar10"),
-    ("nope", "unknown --bench 'nope'; accepted: nb201-cifar10"),
+    ("nb201-cifar100",
+     "not implemented for nb201-cifar100 yet; supported: nb201-cifar10, nb301-cifar10"),
+    ("nope", "unknown --bench 'nope'; accepted: nb201-cifar10, nb301-cifar10"),
 ])
 def test_bad_bench_exits_2(tmp_path, experiment, bench, message):
     result = subprocess.run(
@@ -91,3 +92,29 @@ def test_missing_results_folder_exits_2(tmp_path, capsys):
                   "--data-dir", str(tmp_path)])
     assert exit_info.value.code == 2
     assert "not a results folder" in capsys.readouterr().err
+
+
+def test_darts_eval_network_one_epoch(tmp_path):
+    """A tiny DARTS evaluation network (C=4, 5 cells) trains one epoch under the DARTS protocol
+    (auxiliary head, drop path, cutout, grad clip) with finite metrics and a checkpoint."""
+    import torch
+
+    from benchmarks.spaces.darts import DartsSpace
+    from harness.datasets.cifar10 import load_cifar10
+    from harness.results import ResultsStore
+
+    data = load_cifar10(_fake_cifar(tmp_path / "cifar"))
+    space = DartsSpace()
+    arch = space.sample(np.random.default_rng(0))
+    config = train.DartsTrainConfig(epochs=1, batch_size=16, channels=4, layers=5,
+                                    drop_path_prob=0.2)
+    folder = tmp_path / "out" / "nb301-cifar10" / "arch"
+    store = ResultsStore(tmp_path / "out")
+    metrics = train.retrain(arch, space.to_string(arch), data, folder, store,
+                            "nb301-cifar10/arch/metrics", config, torch.device("cpu"),
+                            {"bench": "nb301-cifar10"}, log=lambda _: None)
+    assert [m["epoch"] for m in metrics] == [1]
+    assert all(np.isfinite(v) for v in metrics[0].values())
+    assert torch.load(folder / "checkpoint.pt", weights_only=False)["epoch"] == 1
+    stored = pq.read_table(folder / "metrics.parquet").to_pylist()
+    assert [m["epoch"] for m in stored] == [1]

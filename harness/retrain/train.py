@@ -10,6 +10,13 @@ epoch. On CUDA the forward pass runs under bf16 autocast with channels_last tens
 After each epoch the test set is evaluated, a checkpoint is written (``checkpoint``) and the
 metrics so far are written atomically to the results store, so a killed run resumes at the next
 epoch and keeps the metrics it had.
+
+DARTS (``DartsTrainConfig``, for nb301-cifar10): the evaluation protocol of Liu et al. 2019
+(quark0/darts ``cnn/train.py``): the ``NetworkCIFAR`` of ``benchmarks.networks.darts_eval`` (20
+cells, C=36), SGD (momentum 0.9, no Nesterov, weight decay 3e-4), learning rate 0.025 annealed
+to 0 by a cosine over 600 epochs, batch 96, random crop 32 with padding 4, horizontal flip and
+cutout 16 (on the normalised image), auxiliary head loss weight 0.4, drop path probability
+0.2 * epoch / epochs (epoch counted from 0) and gradient norm clipping at 5.
 """
 
 from __future__ import annotations
@@ -23,7 +30,9 @@ import numpy as np
 import pyarrow as pa
 import torch
 import torch.nn.functional as F  # noqa: N812 - the PyTorch convention
+from torch import nn
 
+from benchmarks.networks import darts_eval
 from benchmarks.networks.nb201 import build_network
 from harness.datasets.cifar10 import CIFAR10, MEAN, STD
 from harness.results import ResultsStore
@@ -46,6 +55,27 @@ class TrainConfig:
     seed: int = 0
 
 
+@dataclass(frozen=True)
+class DartsTrainConfig:
+    """The DARTS evaluation protocol's hyperparameters (defaults) plus the run's seed;
+    ``channels`` and ``layers`` size the network (tests shrink them)."""
+
+    epochs: int = 600
+    lr: float = 0.025
+    momentum: float = 0.9
+    nesterov: bool = False
+    weight_decay: float = 3e-4
+    batch_size: int = 96
+    crop_padding: int = 4
+    cutout: int = 16
+    auxiliary_weight: float = 0.4
+    drop_path_prob: float = 0.2
+    grad_clip: float = 5.0
+    channels: int = 36
+    layers: int = 20
+    seed: int = 0
+
+
 class CheckpointMismatchError(ValueError):
     """The folder holds a checkpoint of another arch or another configuration."""
 
@@ -63,6 +93,26 @@ def augment(images: torch.Tensor, generator: torch.Generator, padding: int) -> t
                  rows, cols]
     flip = torch.rand(batch, generator=generator) < 0.5
     return torch.where(flip[:, None, None, None], out.flip(3), out)
+
+
+def cutout(x: torch.Tensor, generator: torch.Generator, length: int) -> torch.Tensor:
+    """DARTS's Cutout: per image, zero a ``length`` square (clipped at the border) centred at a
+    uniform pixel, on the normalised batch (B, 3, H, W)."""
+    batch, _, height, width = x.shape
+    cy = torch.randint(0, height, (batch,), generator=generator)
+    cx = torch.randint(0, width, (batch,), generator=generator)
+    rows, cols = torch.arange(height), torch.arange(width)
+    inside_y = ((rows[None] >= cy[:, None] - length // 2)
+                & (rows[None] < cy[:, None] + length // 2))
+    inside_x = ((cols[None] >= cx[:, None] - length // 2)
+                & (cols[None] < cx[:, None] + length // 2))
+    mask = ~(inside_y[:, :, None] & inside_x[:, None, :])
+    return x * mask[:, None].to(x.device, x.dtype)
+
+
+def _logits(output) -> torch.Tensor:
+    """The main logits of a model's output (DARTS networks return ``(logits, aux)``)."""
+    return output[0] if isinstance(output, tuple) else output
 
 
 def _normalize(images: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -85,7 +135,7 @@ def evaluate(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray,
         for start in range(0, len(labels), batch_size):
             x = _normalize(torch.tensor(images[start:start + batch_size]), device)
             y = torch.tensor(labels[start:start + batch_size]).to(device)
-            logits = model(x).float()
+            logits = _logits(model(x)).float()
             loss += F.cross_entropy(logits, y, reduction="sum").item()
             correct += (logits.argmax(1) == y).sum().item()
     return 100.0 * correct / len(labels), loss / len(labels)
@@ -96,13 +146,20 @@ def _after_checkpoint(epoch: int) -> None:
 
 
 def retrain(arch: np.ndarray, arch_string: str, data: CIFAR10, folder: Path,
-            store: ResultsStore, key: str, config: TrainConfig, device: torch.device,
+            store: ResultsStore, key: str, config: TrainConfig | DartsTrainConfig,
+            device: torch.device,
             manifest: dict, log: Callable[[str], None] = print) -> list[dict]:
     """Train ``arch`` by ``config`` (resuming from ``folder``'s checkpoint); return per-epoch
     metrics. ``store.write(key, ...)`` receives the metrics table after every epoch."""
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
-    model = build_network(arch, num_classes=len(data.classes)).to(device)
+    darts = isinstance(config, DartsTrainConfig)
+    if darts:
+        model = darts_eval.build_network(arch, num_classes=len(data.classes),
+                                         channels=config.channels, layers=config.layers)
+    else:
+        model = build_network(arch, num_classes=len(data.classes))
+    model = model.to(device)
     if device.type == "cuda":
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
@@ -126,6 +183,8 @@ def retrain(arch: np.ndarray, arch_string: str, data: CIFAR10, folder: Path,
     train = data.train
     for epoch in range(len(metrics) + 1, config.epochs + 1):
         model.train()
+        if darts:  # linear in the epoch, counted from 0 as DARTS does
+            model.drop_path_prob = config.drop_path_prob * (epoch - 1) / config.epochs
         order = torch.randperm(len(train), generator=generator)
         seen, loss_sum, correct = 0, 0.0, 0
         started = time.perf_counter()
@@ -134,12 +193,19 @@ def retrain(arch: np.ndarray, arch_string: str, data: CIFAR10, folder: Path,
             raw = augment(torch.from_numpy(train.images[np.sort(idx)]), generator,
                           config.crop_padding)
             x = _normalize(raw, device)
+            if darts and config.cutout > 0:
+                x = cutout(x, generator, config.cutout)
             y = torch.from_numpy(train.labels[np.sort(idx)]).to(device)
             with _autocast(device):
-                logits = model(x)
+                output = model(x)
+                logits = _logits(output)
                 loss = F.cross_entropy(logits.float(), y)
+                if darts and output[1] is not None:
+                    loss = loss + config.auxiliary_weight * F.cross_entropy(output[1].float(), y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if darts:
+                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
             seen += len(idx)
             loss_sum += loss.item() * len(idx)
