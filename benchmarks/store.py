@@ -12,7 +12,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -32,20 +32,28 @@ def write_manifest(folder: Path, files: Iterable[str], sources: dict[str, str]) 
     atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+def atomic_write(path: Path, write: Callable[[str], object]) -> Path:
+    """Have ``write(tmp_name)`` write a temporary file beside ``path``, flush it to disk and
+    rename it over ``path``: readers (and a rerun after a crash, SIGKILL included) see the old
+    file or the new one, never half of one. The temporary is removed if ``write`` fails."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     os.chmod(tmp, 0o644)
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
+        write(tmp)
+        with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (see ``atomic_write``)."""
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 class TableStore:

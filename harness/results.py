@@ -14,15 +14,13 @@ leaves either the whole result or none, and a rerun skips what is done.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from benchmarks.store import atomic_write_text
+from benchmarks.store import atomic_write, atomic_write_text
 
 METADATA_KEY = b"nas_harness.manifest"
 EXPERIMENT_FILE = "experiment.json"
@@ -49,17 +47,7 @@ class ResultsStore:
         metadata = dict(table.schema.metadata or {})
         metadata[METADATA_KEY] = json.dumps(manifest, sort_keys=True).encode()
         table = table.replace_schema_metadata(metadata)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            pq.write_table(table, tmp)
-            with open(tmp, "rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return atomic_write(path, lambda tmp: pq.write_table(table, tmp))
 
     def read(self, key: str) -> tuple[pa.Table, dict]:
         table = pq.read_table(self.path(key))

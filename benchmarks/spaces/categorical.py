@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from benchmarks.spaces.vectors import as_int_vectors
+
 
 class CategoricalSpace:
     """Product of ``d`` categorical choices; dimension ``k`` takes ``0 .. n_choices[k] - 1``."""
@@ -32,20 +34,7 @@ class CategoricalSpace:
     # --- validity -----------------------------------------------------------------------
     def validate(self, archs: np.ndarray | Sequence[int]) -> np.ndarray:
         """Return ``archs`` as an int64 array, raising ValueError that names any bad value."""
-        arr = np.asarray(archs)
-        if arr.dtype.kind not in "iu":
-            if arr.dtype.kind == "f" and arr.size and np.array_equal(arr, np.round(arr)):
-                arr = arr.astype(np.int64)
-            else:
-                raise ValueError(
-                    f"{self.name} archs must be integer vectors of length {self.n_dims}, "
-                    f"got dtype {arr.dtype}"
-                )
-        if arr.ndim not in (1, 2) or arr.shape[-1] != self.n_dims:
-            raise ValueError(
-                f"{self.name} archs must have shape ({self.n_dims},) or (n, {self.n_dims}), "
-                f"got {arr.shape}"
-            )
+        arr = as_int_vectors(archs, self.name, self.n_dims)
         if arr.size and ((arr < 0).any() or (arr >= self.n_choices).any()):
             bad = np.argwhere((arr < 0) | (arr >= self.n_choices))[0]
             value = arr[tuple(bad)]

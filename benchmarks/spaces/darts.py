@@ -30,6 +30,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from benchmarks.spaces.vectors import as_int_vectors
+
 OPS: tuple[str, ...] = (
     "max_pool_3x3",
     "avg_pool_3x3",
@@ -91,19 +93,8 @@ class DartsSpace:
     def validate(self, archs: np.ndarray | Sequence[int]) -> np.ndarray:
         """Return ``archs`` as an int64 array; a ValueError names any bad value and what is
         accepted there. Shape (32,) or (n, 32), each value in range, inputs canonical."""
-        arr = np.asarray(archs)
-        if arr.dtype.kind not in "iu":
-            if arr.dtype.kind == "f" and arr.size and np.array_equal(arr, np.round(arr)):
-                arr = arr.astype(np.int64)
-            else:
-                raise ValueError(
-                    f"darts archs must be integer vectors of length {N_DIMS}, got dtype "
-                    f"{arr.dtype}; parse genotype text with from_string"
-                )
-        if arr.ndim not in (1, 2) or arr.shape[-1] != N_DIMS:
-            raise ValueError(
-                f"darts archs must have shape ({N_DIMS},) or (n, {N_DIMS}), got {arr.shape}"
-            )
+        arr = as_int_vectors(archs, "darts", N_DIMS,
+                             dtype_hint="; parse genotype text with from_string")
         arr = arr.astype(np.int64, copy=False)
         batch = arr.reshape(-1, N_DIMS)
         outside = (batch < 0) | (batch >= N_CHOICES)

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from benchmarks.spaces.categorical import CategoricalSpace
+from benchmarks.spaces.vectors import as_int_vectors
 
 # --- micro ------------------------------------------------------------------------------------
 MICRO_OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3")
@@ -297,20 +298,8 @@ class TNB101MacroSpace(_TableSpace):
         return ((arr >= 0) & (arr < len(MACRO_MODULES))).all(axis=1)
 
     def _validate_range(self, archs) -> np.ndarray:
-        arr = np.asarray(archs)
-        if arr.dtype.kind not in "iu":
-            if arr.dtype.kind == "f" and arr.size and np.array_equal(arr, np.round(arr)):
-                arr = arr.astype(np.int64)
-            else:
-                raise ValueError(
-                    f"{self.name} archs must be integer vectors of length {self.n_dims}, got "
-                    f"dtype {arr.dtype}"
-                )
-        if arr.ndim not in (1, 2) or arr.shape[-1] != self.n_dims:
-            raise ValueError(
-                f"{self.name} archs must have shape ({self.n_dims},) or (n, {self.n_dims}) "
-                f"(module digits padded with 0), got {arr.shape}"
-            )
+        arr = as_int_vectors(archs, self.name, self.n_dims,
+                             shape_hint=" (module digits padded with 0)")
         if arr.size and ((arr < 0) | (arr >= len(MACRO_MODULES))).any():
             bad = np.argwhere((arr < 0) | (arr >= len(MACRO_MODULES)))[0]
             raise ValueError(

@@ -9,12 +9,12 @@ either the previous checkpoint or the new one, never a torn file.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from benchmarks.store import atomic_write
 
 FILE = "checkpoint.pt"
 
@@ -23,17 +23,7 @@ def save(folder: Path, state: dict[str, Any]) -> Path:
     """Atomically write ``state`` to ``folder/checkpoint.pt``."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / FILE
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{FILE}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 def load(folder: Path) -> dict[str, Any] | None:
