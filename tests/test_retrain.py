@@ -61,6 +61,18 @@ def test_crash_after_checkpoint_then_resume(tmp_path, experiment, monkeypatch):
     assert [m["epoch"] for m in metrics] == [1, 2]
     assert metrics[0] == first[0]  # epoch 1 kept as it was
     assert not list(folder.glob(".*.tmp"))
+    # the metrics file records which data, hardware and software produced it
+    from harness.datasets.cifar10 import files_checksum
+    from harness.provenance import versions
+    from harness.results import ResultsStore
+
+    _, manifest = ResultsStore(tmp_path / "out" / "retrain").read(
+        f"nb201-cifar10/{folder.name}/metrics")
+    assert manifest["data_sha256"] == files_checksum(data) and len(manifest["data_sha256"]) == 64
+    assert (manifest["train_images"], manifest["test_images"]) == (80, 32)
+    assert manifest["versions"]["torch"] == versions()["torch"]
+    assert manifest["device"] == "cpu" and manifest["device_name"]
+    assert manifest["config"]["epochs"] == 2 and manifest["config"]["seed"] == 0
     # the report sets the retrained accuracy beside the benchmark's, from the store alone
     import benchmarks
     from harness.report.retrain_section import retrain_sections
@@ -118,3 +130,51 @@ def test_darts_eval_network_one_epoch(tmp_path):
     assert torch.load(folder / "checkpoint.pt", weights_only=False)["epoch"] == 1
     stored = pq.read_table(folder / "metrics.parquet").to_pylist()
     assert [m["epoch"] for m in stored] == [1]
+
+
+@pytest.mark.parametrize("protocol", ["nb201", "darts"])
+def test_resumed_run_equals_uninterrupted_run(tmp_path, monkeypatch, protocol):
+    """Killed after epoch 1 and resumed, a run ends with the same metrics and weights as one
+    never interrupted: the checkpoint holds every state the next epoch draws from (data order,
+    augmentation, drop path)."""
+    import torch
+
+    from benchmarks.spaces.darts import DartsSpace
+    from benchmarks.spaces.nb201 import NB201Space
+    from harness.datasets.cifar10 import load_cifar10
+    from harness.results import ResultsStore
+
+    data = load_cifar10(_fake_cifar(tmp_path / "cifar"))
+    if protocol == "nb201":
+        space = NB201Space()
+        config = train.TrainConfig(epochs=2, batch_size=16, seed=3)
+    else:
+        space = DartsSpace()
+        config = train.DartsTrainConfig(epochs=2, batch_size=16, channels=4, layers=5, seed=3)
+    arch = space.sample(np.random.default_rng(1))
+    store = ResultsStore(tmp_path / "out")
+
+    def run_in(name):
+        return train.retrain(arch, space.to_string(arch), data, tmp_path / "out" / name, store,
+                             f"{name}/arch/metrics", config, torch.device("cpu"), {},
+                             log=lambda _: None)
+
+    def crash(epoch):
+        raise KeyboardInterrupt(f"killed after epoch {epoch}")
+
+    straight = run_in("straight")
+    monkeypatch.setattr(train, "_after_checkpoint", crash)
+    with pytest.raises(KeyboardInterrupt):
+        run_in("resumed")
+    monkeypatch.undo()
+    resumed = run_in("resumed")
+
+    def timeless(rows):
+        return [{k: v for k, v in r.items() if k not in ("train_seconds", "images_per_second")}
+                for r in rows]
+
+    assert [m["epoch"] for m in resumed] == [1, 2]
+    assert timeless(resumed) == timeless(straight)
+    weights = [torch.load(tmp_path / "out" / name / "checkpoint.pt", weights_only=False)["model"]
+               for name in ("straight", "resumed")]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])

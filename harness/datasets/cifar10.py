@@ -17,6 +17,7 @@ are computed on the inputs NAS-Bench-Suite-Zero used.
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,6 +155,7 @@ class CIFAR10:
     train: ImageSet
     test: ImageSet
     classes: tuple[str, ...] = CLASSES
+    checksum: str = ""  # SHA-256 over the batch files read (``files_checksum``)
 
     def minibatch(self, n: int, rng: np.random.Generator, split: str = "train") -> tuple[Any, Any]:
         """A minibatch of ``n`` images of ``split`` ("train" or "test"); see ``ImageSet``."""
@@ -180,6 +182,16 @@ def find_folder(data_dir: str | Path) -> Path:
     )
 
 
+def files_checksum(folder: Path, names: tuple[str, ...] = (*TRAIN_FILES, TEST_FILE)) -> str:
+    """SHA-256 over the named files' names and contents, in order: which images a retraining
+    saw, so that a run on the full dataset and one on a subset are never confused."""
+    digest = hashlib.sha256()
+    for name in names:
+        digest.update(name.encode() + b"\0")
+        digest.update(hashlib.sha256((folder / name).read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def load_cifar10(data_dir: str | Path) -> CIFAR10:
     """Read every batch of the folder (or its ``cifar-10-batches-py`` child) unchanged."""
     folder = find_folder(data_dir)
@@ -194,4 +206,5 @@ def load_cifar10(data_dir: str | Path) -> CIFAR10:
     for split in (train, test):
         split.images.flags.writeable = False
         split.labels.flags.writeable = False
-    return CIFAR10(root=folder, train=train, test=test, classes=classes)
+    return CIFAR10(root=folder, train=train, test=test, classes=classes,
+                   checksum=files_checksum(folder))

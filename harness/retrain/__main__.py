@@ -79,12 +79,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError(str(error)) from None
     except ValueError as error:
         parser.error(str(error))  # exits with code 2
+    from harness.provenance import versions
     from harness.results import ResultsStore
     from harness.retrain.report import compare, format_table
     from harness.retrain.train import (
         CheckpointMismatchError,
         DartsTrainConfig,
         TrainConfig,
+        device_name,
         retrain,
     )
 
@@ -98,6 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = ResultsStore(root)
     print(f"retraining {len(candidates)} arch(s) of {args.bench} on {device} "
           f"({len(data.train)} training, {len(data.test)} test images, {config.epochs} epochs)")
+    # what every metrics file records besides its arch: data, hardware and software
+    run_context = {
+        "data_dir": str(data.root), "data_sha256": data.checksum,
+        "train_images": len(data.train), "test_images": len(data.test),
+        "device": str(device), "device_name": device_name(device),
+        "torch_threads": torch.get_num_threads(), "versions": versions(),
+    }
     rows = []
     for candidate in candidates:
         arch = bench.space.from_string(candidate.arch)
@@ -105,8 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         key = f"{args.bench}/{slug}/metrics"
         manifest = {"bench": args.bench, "arch": candidate.arch, "search_valid": candidate.valid,
                     "runs": candidate.runs, "results": str(Path(args.results).resolve()),
-                    "data_dir": str(data.root), "device": str(device),
-}
+                    **run_context}
         # what the benchmark says, so a report can set it beside the retraining while reading
         # the results store alone (NB301 has no test metric: its surrogate validation accuracy)
         if darts:

@@ -21,6 +21,7 @@ cutout 16 (on the normalised image), auxiliary head loss weight 0.4, drop path p
 
 from __future__ import annotations
 
+import platform
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -34,7 +35,8 @@ from torch import nn
 
 from benchmarks.networks import darts_eval
 from benchmarks.networks.nb201 import build_network
-from harness.datasets.cifar10 import CIFAR10, MEAN, STD
+from harness.datasets import transforms
+from harness.datasets.cifar10 import CIFAR10
 from harness.results import ResultsStore
 from harness.retrain import checkpoint
 
@@ -80,46 +82,22 @@ class CheckpointMismatchError(ValueError):
     """The folder holds a checkpoint of another arch or another configuration."""
 
 
-def augment(images: torch.Tensor, generator: torch.Generator, padding: int) -> torch.Tensor:
-    """Random crop (zero padding, before normalisation as torchvision's RandomCrop on the
-    image) and horizontal flip of a uint8 batch (B, 3, 32, 32), drawn from ``generator``."""
-    batch, _, height, width = images.shape
-    padded = F.pad(images, (padding,) * 4)
-    dy = torch.randint(0, 2 * padding + 1, (batch,), generator=generator)
-    dx = torch.randint(0, 2 * padding + 1, (batch,), generator=generator)
-    rows = (dy[:, None] + torch.arange(height))[:, None, :, None]
-    cols = (dx[:, None] + torch.arange(width))[:, None, None, :]
-    out = padded[torch.arange(batch)[:, None, None, None], torch.arange(3)[None, :, None, None],
-                 rows, cols]
-    flip = torch.rand(batch, generator=generator) < 0.5
-    return torch.where(flip[:, None, None, None], out.flip(3), out)
-
-
-def cutout(x: torch.Tensor, generator: torch.Generator, length: int) -> torch.Tensor:
-    """DARTS's Cutout: per image, zero a ``length`` square (clipped at the border) centred at a
-    uniform pixel, on the normalised batch (B, 3, H, W)."""
-    batch, _, height, width = x.shape
-    cy = torch.randint(0, height, (batch,), generator=generator)
-    cx = torch.randint(0, width, (batch,), generator=generator)
-    rows, cols = torch.arange(height), torch.arange(width)
-    inside_y = ((rows[None] >= cy[:, None] - length // 2)
-                & (rows[None] < cy[:, None] + length // 2))
-    inside_x = ((cols[None] >= cx[:, None] - length // 2)
-                & (cols[None] < cx[:, None] + length // 2))
-    mask = ~(inside_y[:, :, None] & inside_x[:, None, :])
-    return x * mask[:, None].to(x.device, x.dtype)
-
-
 def _logits(output) -> torch.Tensor:
     """The main logits of a model's output (DARTS networks return ``(logits, aux)``)."""
     return output[0] if isinstance(output, tuple) else output
 
 
-def _normalize(images: torch.Tensor, device: torch.device) -> torch.Tensor:
-    mean = torch.tensor(MEAN, device=device).view(1, 3, 1, 1)
-    std = torch.tensor(STD, device=device).view(1, 3, 1, 1)
-    x = (images.to(device, non_blocking=True).float() / 255.0 - mean) / std
+def _prepare(images: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A uint8 batch already on ``device``, normalised; channels_last on CUDA."""
+    x = transforms.normalize(images)
     return x.contiguous(memory_format=torch.channels_last) if device.type == "cuda" else x
+
+
+def _on_device(split, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """A split's images (uint8) and labels as tensors on ``device``, copied once per run: the
+    whole of CIFAR-10's training set is 150 MB, and batches are then gathered where they train."""
+    return (torch.from_numpy(np.array(split.images)).to(device),
+            torch.from_numpy(np.array(split.labels)).to(device))
 
 
 def _autocast(device: torch.device):
@@ -133,12 +111,26 @@ def evaluate(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray,
     correct, loss = 0, 0.0
     with torch.no_grad(), _autocast(device):
         for start in range(0, len(labels), batch_size):
-            x = _normalize(torch.tensor(images[start:start + batch_size]), device)
-            y = torch.tensor(labels[start:start + batch_size]).to(device)
+            x = _prepare(torch.from_numpy(np.array(images[start:start + batch_size]))
+                         .to(device, non_blocking=True), device)
+            y = torch.from_numpy(np.array(labels[start:start + batch_size])).to(device)
             logits = _logits(model(x)).float()
-            loss += F.cross_entropy(logits, y, reduction="sum").item()
-            correct += (logits.argmax(1) == y).sum().item()
-    return 100.0 * correct / len(labels), loss / len(labels)
+            loss += F.cross_entropy(logits, y, reduction="sum")
+            correct += (logits.argmax(1) == y).sum()
+    return 100.0 * float(correct) / len(labels), float(loss) / len(labels)
+
+
+def device_name(device: torch.device) -> str:
+    """The accelerator's model (``NVIDIA H100 80GB HBM3``) or the CPU's, for the record:
+    images/s mean little without it."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpuinfo = Path("/proc/cpuinfo")  # Linux: platform.processor() is empty there
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def _after_checkpoint(epoch: int) -> None:
@@ -180,22 +172,22 @@ def retrain(arch: np.ndarray, arch_string: str, data: CIFAR10, folder: Path,
         checkpoint.restore_rng(state["rng"], generator)
         metrics = list(state["metrics"])
         log(f"resuming {arch_string} after epoch {state['epoch']} of {config.epochs}")
-    train = data.train
+    train_images, train_labels = _on_device(data.train, device)
     for epoch in range(len(metrics) + 1, config.epochs + 1):
         model.train()
         if darts:  # linear in the epoch, counted from 0 as DARTS does
             model.drop_path_prob = config.drop_path_prob * (epoch - 1) / config.epochs
-        order = torch.randperm(len(train), generator=generator)
-        seen, loss_sum, correct = 0, 0.0, 0
+        order = torch.randperm(len(train_labels), generator=generator)
+        # running sums stay on the device: no host synchronisation inside the epoch
+        seen, loss_sum, correct = 0, torch.zeros((), device=device), torch.zeros((), device=device)
         started = time.perf_counter()
         for start in range(0, len(order), config.batch_size):
-            idx = order[start:start + config.batch_size].numpy()
-            raw = augment(torch.from_numpy(train.images[np.sort(idx)]), generator,
-                          config.crop_padding)
-            x = _normalize(raw, device)
+            idx = order[start:start + config.batch_size].sort().values.to(device)
+            raw = transforms.crop_flip(train_images[idx], generator, config.crop_padding)
+            x = _prepare(raw, device)
             if darts and config.cutout > 0:
-                x = cutout(x, generator, config.cutout)
-            y = torch.from_numpy(train.labels[np.sort(idx)]).to(device)
+                x = transforms.cutout(x, generator, config.cutout)
+            y = train_labels[idx]
             with _autocast(device):
                 output = model(x)
                 logits = _logits(output)
@@ -208,10 +200,9 @@ def retrain(arch: np.ndarray, arch_string: str, data: CIFAR10, folder: Path,
                 nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
             optimizer.step()
             seen += len(idx)
-            loss_sum += loss.item() * len(idx)
-            correct += (logits.argmax(1) == y).sum().item()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
+            loss_sum += loss.detach() * len(idx)
+            correct += (logits.argmax(1) == y).sum()
+        loss_sum, correct = float(loss_sum), int(correct)  # waits for the device's last step
         seconds = time.perf_counter() - started
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()

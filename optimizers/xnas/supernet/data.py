@@ -4,8 +4,9 @@ second half is the validation set the architecture is fitted on; XNAS section 4 
 
 Batches are drawn in an order from a numpy generator spawned from the run's seed; training
 batches get DARTS's augmentation (4-pixel zero padding + random 32 x 32 crop, random horizontal
-flip), validation batches none. Incomplete final batches are dropped, so every step sees
-``batch_size`` images and the XNAS horizon counts exactly the rewards given.
+flip; ``harness.datasets.transforms``, on the batch's device), validation batches none.
+Incomplete final batches are dropped, so every step sees ``batch_size`` images and the XNAS
+horizon counts exactly the rewards given.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from harness.datasets.cifar10 import TRAIN_FILES, find_folder, load_cifar10, normalize
+from harness.datasets.cifar10 import TRAIN_FILES, find_folder, load_cifar10
+from harness.datasets.transforms import crop_flip, normalize
 
 
 def split_train(data_dir: str | Path, train_images: int | None = None
@@ -38,26 +40,16 @@ def files_read(data_dir: str | Path) -> list[Path]:
     return [folder / name for name in TRAIN_FILES]
 
 
-def _augment(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    padded = np.pad(images, ((0, 0), (0, 0), (4, 4), (4, 4)))
-    dy, dx = rng.integers(0, 9, size=(2, len(images)))
-    flip = rng.random(len(images)) < 0.5
-    out = np.empty_like(images)
-    for i in range(len(images)):
-        crop = padded[i, :, dy[i]:dy[i] + 32, dx[i]:dx[i] + 32]
-        out[i] = crop[:, :, ::-1] if flip[i] else crop
-    return out
-
-
 def batches(split: tuple[np.ndarray, np.ndarray], batch_size: int, rng: np.random.Generator,
             augment: bool, device: torch.device) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """One epoch of full batches in a random order."""
     images, labels = split
     order = rng.permutation(len(labels))
+    # the augmentation's draws come from a torch generator seeded by the run's numpy stream
+    generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
     for start in range(0, len(order) - batch_size + 1, batch_size):
         idx = np.sort(order[start:start + batch_size])
-        x = images[idx]
+        x = torch.from_numpy(images[idx]).to(device)
         if augment:
-            x = _augment(x, rng)
-        yield (torch.from_numpy(normalize(np.ascontiguousarray(x))).to(device),
-               torch.from_numpy(labels[idx]).to(device))
+            x = crop_flip(x, generator)
+        yield normalize(x), torch.from_numpy(labels[idx]).to(device)
