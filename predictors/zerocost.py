@@ -12,11 +12,14 @@ No training: ``requires_fit = False``, and ``predict`` scores each arch, higher 
   alone), and scored on one minibatch ``info["batch"] = (inputs, targets)`` (e.g.
   ``harness.datasets.cifar10.load_cifar10(dir).minibatch(64, rng)``) by
   ``predictors.zc_measures``, with NASLib's post-processing (synflow as a log; a NaN or infinite
-  score becomes -1e8). ``params`` and ``flops`` are closed forms of the arch and need neither
-  torch nor data (NB201: parameters in millions, MFLOPs in the benchmark's xautodl convention;
-  ``flops_convention="tensorwatch"`` gives NAS-Bench-Suite-Zero's numbers instead).
+  score becomes -1e8). ``params`` (millions) and ``flops`` (MFLOPs of one image, in the
+  xautodl convention; ``flops_convention="tensorwatch"`` gives NAS-Bench-Suite-Zero's numbers)
+  need no data: closed forms of the arch for NB201, counts on the built network otherwise.
+  Networks exist for the NB201 benchmarks and nb301-cifar10; for the latter it is the 8-cell,
+  C=32 network NAS-Bench-Suite-Zero scored (``darts_eval.build_proxy_network``), whose
+  parameter and tensorwatch FLOP counts equal the suite's for all of its 725 archs.
 - ``"precomputed"``: NAS-Bench-Suite-Zero's published scores (``benchmarks.zerocost``), exactly
-  as stored, for the archs it covers (725 per NB201 dataset); other archs raise
+  as stored, for the archs it covers (725 per NB201 dataset and for nb301); other archs raise
   ``MissingScoreError``.
 
 Batch size: NAS-Bench-Suite-Zero scored 32 images (its NB201 jacov scores lie just below -32,
@@ -40,10 +43,12 @@ from predictors.base import Predictor
 
 SOURCES = ("compute", "precomputed")
 CIFAR10_BENCHMARKS = ("nb201-cifar10", "nb301-cifar10")
-NB201_DATASETS = {
-    "nb201-cifar10": "cifar10",
-    "nb201-cifar100": "cifar100",
-    "nb201-imagenet16-120": "imagenet16-120",
+# benchmarks whose networks can be built and scored: benchmark -> (search space, dataset)
+COMPUTABLE = {
+    "nb201-cifar10": ("nb201", "cifar10"),
+    "nb201-cifar100": ("nb201", "cifar100"),
+    "nb201-imagenet16-120": ("nb201", "imagenet16-120"),
+    "nb301-cifar10": ("darts", "cifar10"),
 }
 
 
@@ -84,12 +89,12 @@ class ZeroCostPredictor(Predictor):
 
     # --- compute ------------------------------------------------------------------------
     def _dataset(self) -> str:
-        dataset = NB201_DATASETS.get(self.benchmark)
-        if dataset is None or getattr(self.space, "name", None) != "nb201":
+        space, dataset = COMPUTABLE.get(self.benchmark, (None, None))
+        if dataset is None or getattr(self.space, "name", None) != space:
             raise ValueError(
                 f"computing {self.name} needs a network for benchmark {self.benchmark!r} in "
                 f"space {getattr(self.space, 'name', '?')!r}; networks exist for: "
-                f"{', '.join(NB201_DATASETS)} (use zc_source='precomputed' for others)"
+                f"{', '.join(COMPUTABLE)} (use zc_source='precomputed' for others)"
             )
         return dataset
 
@@ -99,7 +104,8 @@ class ZeroCostPredictor(Predictor):
         from benchmarks.networks import builder
         from benchmarks.networks.nb201_cost import NUM_CLASSES
 
-        build, classes = builder(self.space.name), NUM_CLASSES[self._dataset()]
+        classes = NUM_CLASSES[self._dataset()]  # first: its error names what is computable
+        build = builder(self.space.name)
         return lambda arch: build(arch, classes)
 
     def _batch(self, info: dict):
@@ -228,12 +234,28 @@ class _CostProxy(ZeroCostPredictor):
         self.flops_convention = flops_convention
 
     def _compute(self, archs: np.ndarray, info: dict) -> np.ndarray:
-        from benchmarks.networks import nb201_cost
-
         dataset = self._dataset()
-        if self.name == "params":
-            return nb201_cost.params(archs, dataset)
-        return nb201_cost.flops(archs, dataset, self.flops_convention)
+        if self.space.name == "nb201":
+            from benchmarks.networks import nb201_cost
+
+            if self.name == "params":
+                return nb201_cost.params(archs, dataset)
+            return nb201_cost.flops(archs, dataset, self.flops_convention)
+        return self._count_on_networks(archs, info, dataset)
+
+    def _count_on_networks(self, archs: np.ndarray, info: dict, dataset: str) -> np.ndarray:
+        """Spaces without closed forms: count on the built network (parameters in millions,
+        MFLOPs of one image by ``benchmarks.networks.flops``)."""
+        from benchmarks.networks.flops import count_flops
+        from benchmarks.networks.nb201_cost import INPUT_SIZE
+
+        build, size = self._builder(info), INPUT_SIZE[dataset]
+        counts = np.empty(len(archs))
+        for i, arch in enumerate(archs):
+            net = build(arch)
+            counts[i] = (sum(p.numel() for p in net.parameters()) / 1e6 if self.name == "params"
+                         else count_flops(net, (3, size, size), self.flops_convention))
+        return counts
 
 
 class Params(_CostProxy):

@@ -11,9 +11,12 @@ from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
-# space name -> "module:function" building one network from (arch, num_classes)
+# space name -> "module:function" building one network from (arch, num_classes): the network
+# zero-cost proxies score (for DARTS NAS-Bench-Suite-Zero's 8-cell one, not the 20-cell network
+# that retraining builds with darts_eval.build_network)
 _BUILDERS: dict[str, str] = {
     "nb201": "benchmarks.networks.nb201:build_network",
+    "darts": "benchmarks.networks.darts_eval:build_proxy_network",
 }
 
 

@@ -13,13 +13,20 @@ with ``affine=True``, as the paper's ``OPS`` at evaluation time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from benchmarks.networks.darts import DilConv, FactorizedReduce, Identity, ReLUConvBN, SepConv
+from benchmarks.networks.darts import (
+    DilConv,
+    FactorizedReduce,
+    Identity,
+    ReLUConvBN,
+    SepConv,
+    make_search_op,
+)
 from benchmarks.spaces.darts import CONCAT, N_DIMS, N_NODES, N_PAIRS, OPS
 
 
@@ -51,7 +58,8 @@ def drop_path(x: torch.Tensor, drop_prob: float) -> torch.Tensor:
 
 class Cell(nn.Module):
     def __init__(self, pairs: Sequence[tuple[int, int]], c_prev_prev: int, c_prev: int, c: int,
-                 reduction: bool, reduction_prev: bool) -> None:
+                 reduction: bool, reduction_prev: bool,
+                 make_op: Callable[[str, int, int], nn.Module] = make_eval_op) -> None:
         super().__init__()
         self.reduction = reduction
         self.preprocess0 = (FactorizedReduce(c_prev_prev, c) if reduction_prev
@@ -59,7 +67,7 @@ class Cell(nn.Module):
         self.preprocess1 = ReLUConvBN(c_prev, c, 1, 1, 0)
         self.inputs = [int(src) for src, _ in pairs]
         self.ops = nn.ModuleList(
-            make_eval_op(OPS[op], c, 2 if reduction and src < 2 else 1) for src, op in pairs
+            make_op(OPS[op], c, 2 if reduction and src < 2 else 1) for src, op in pairs
         )
         self.multiplier = len(CONCAT)
 
@@ -100,10 +108,12 @@ class AuxiliaryHeadCIFAR(nn.Module):
 
 class NetworkCIFAR(nn.Module):
     """``forward`` returns ``(logits, aux_logits)``; ``aux_logits`` is None outside training or
-    without the auxiliary head."""
+    without the auxiliary head. ``make_op`` builds the cells' ops (the evaluation ops by
+    default)."""
 
     def __init__(self, arch: Sequence[int] | np.ndarray, channels: int = 36, layers: int = 20,
-                 num_classes: int = 10, auxiliary: bool = True) -> None:
+                 num_classes: int = 10, auxiliary: bool = True,
+                 make_op: Callable[[str, int, int], nn.Module] = make_eval_op) -> None:
         super().__init__()
         vector = np.asarray(arch)
         if vector.shape != (N_DIMS,) or vector.dtype.kind not in "iu":
@@ -125,7 +135,7 @@ class NetworkCIFAR(nn.Module):
             if reduction:
                 c_curr *= 2
             cell = Cell(reduce if reduction else normal, c_prev_prev, c_prev, c_curr, reduction,
-                        reduction_prev)
+                        reduction_prev, make_op)
             reduction_prev = reduction
             self.cells.append(cell)
             c_prev_prev, c_prev = c_prev, cell.multiplier * c_curr
@@ -150,3 +160,26 @@ def build_network(arch: Sequence[int] | np.ndarray, num_classes: int = 10, chann
                   layers: int = 20, auxiliary: bool = True) -> NetworkCIFAR:
     """The evaluation network of one DARTS arch vector (32 ints, ``benchmarks.spaces.darts``)."""
     return NetworkCIFAR(arch, channels, layers, num_classes, auxiliary)
+
+
+class LogitsOnly(nn.Module):
+    """A ``NetworkCIFAR`` whose ``forward`` returns the logits alone, as the zero-cost
+    measures (``predictors.zc_measures``) expect of a network."""
+
+    def __init__(self, network: NetworkCIFAR) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.network(x)[0]
+
+
+def build_proxy_network(arch: Sequence[int] | np.ndarray, num_classes: int = 10) -> LogitsOnly:
+    """The network NAS-Bench-Suite-Zero scored zero-cost proxies on for NB301 (NASLib's
+    ``NasBench301SearchSpace`` with the arch's ops): 8 cells (2 normal, reduction, 2 normal,
+    reduction, 2 normal), C = 32 / 64 / 128 by stage, a 96-channel stem, the cell ops of the
+    search phase (``affine=False`` batch norms, a batch norm after each pooling), affine
+    preprocessing, no auxiliary head. Its parameter count equals the suite's ``params`` score
+    for all of its 725 archs (tests/test_zerocost.py)."""
+    return LogitsOnly(NetworkCIFAR(arch, channels=32, layers=8, num_classes=num_classes,
+                                   auxiliary=False, make_op=make_search_op))

@@ -120,6 +120,50 @@ def evaluate(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray,
     return 100.0 * float(correct) / len(labels), float(loss) / len(labels)
 
 
+def build_model(arch: np.ndarray, config: TrainConfig | DartsTrainConfig, num_classes: int,
+                device: torch.device) -> nn.Module:
+    """The network ``config``'s protocol trains (NB201's, or DARTS's evaluation network), on
+    ``device``; channels_last on CUDA, where convolutions run fastest in that layout."""
+    if isinstance(config, DartsTrainConfig):
+        model = darts_eval.build_network(arch, num_classes=num_classes,
+                                         channels=config.channels, layers=config.layers)
+    else:
+        model = build_network(arch, num_classes=num_classes)
+    model = model.to(device)
+    return model.to(memory_format=torch.channels_last) if device.type == "cuda" else model
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig | DartsTrainConfig
+                   ) -> torch.optim.Optimizer:
+    return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                           nesterov=config.nesterov, weight_decay=config.weight_decay)
+
+
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor,
+               labels: torch.Tensor, generator: torch.Generator,
+               config: TrainConfig | DartsTrainConfig, device: torch.device
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """One SGD step on a uint8 batch already on ``device``: augment, forward (bf16 autocast on
+    CUDA), the protocol's loss, backward, step. Returns the detached loss and the number of
+    correct predictions as device tensors, so the caller never waits on the device."""
+    darts = isinstance(config, DartsTrainConfig)
+    x = _prepare(transforms.crop_flip(images, generator, config.crop_padding), device)
+    if darts and config.cutout > 0:
+        x = transforms.cutout(x, generator, config.cutout)
+    with _autocast(device):
+        output = model(x)
+        logits = _logits(output)
+        loss = F.cross_entropy(logits.float(), labels)
+        if darts and output[1] is not None:
+            loss = loss + config.auxiliary_weight * F.cross_entropy(output[1].float(), labels)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if darts:
+        nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+    optimizer.step()
+    return loss.detach(), (logits.argmax(1) == labels).sum()
+
+
 def device_name(device: torch.device) -> str:
     """The accelerator's model (``NVIDIA H100 80GB HBM3``) or the CPU's, for the record:
     images/s mean little without it."""
@@ -146,16 +190,8 @@ def retrain(arch: np.ndarray, arch_string: str, data: CIFAR10, folder: Path,
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     darts = isinstance(config, DartsTrainConfig)
-    if darts:
-        model = darts_eval.build_network(arch, num_classes=len(data.classes),
-                                         channels=config.channels, layers=config.layers)
-    else:
-        model = build_network(arch, num_classes=len(data.classes))
-    model = model.to(device)
-    if device.type == "cuda":
-        model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                                nesterov=config.nesterov, weight_decay=config.weight_decay)
+    model = build_model(arch, config, len(data.classes), device)
+    optimizer = make_optimizer(model, config)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
     metrics: list[dict] = []
     state = checkpoint.load(folder)
@@ -183,25 +219,11 @@ def retrain(arch: np.ndarray, arch_string: str, data: CIFAR10, folder: Path,
         started = time.perf_counter()
         for start in range(0, len(order), config.batch_size):
             idx = order[start:start + config.batch_size].sort().values.to(device)
-            raw = transforms.crop_flip(train_images[idx], generator, config.crop_padding)
-            x = _prepare(raw, device)
-            if darts and config.cutout > 0:
-                x = transforms.cutout(x, generator, config.cutout)
-            y = train_labels[idx]
-            with _autocast(device):
-                output = model(x)
-                logits = _logits(output)
-                loss = F.cross_entropy(logits.float(), y)
-                if darts and output[1] is not None:
-                    loss = loss + config.auxiliary_weight * F.cross_entropy(output[1].float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if darts:
-                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
+            loss, hits = train_step(model, optimizer, train_images[idx], train_labels[idx],
+                                    generator, config, device)
             seen += len(idx)
-            loss_sum += loss.detach() * len(idx)
-            correct += (logits.argmax(1) == y).sum()
+            loss_sum += loss * len(idx)
+            correct += hits
         loss_sum, correct = float(loss_sum), int(correct)  # waits for the device's last step
         seconds = time.perf_counter() - started
         lr = optimizer.param_groups[0]["lr"]
