@@ -36,7 +36,7 @@ def experiment(tmp_path_factory):
     return out
 
 
-def test_crash_after_checkpoint_then_resume(tmp_path, experiment, monkeypatch):
+def test_crash_after_checkpoint_then_resume(tmp_path, experiment, monkeypatch, capsys):
     data = _fake_cifar(tmp_path / "cifar")
     argv = [str(experiment), "--top", "1", "--bench", "nb201-cifar10", "--data-dir", str(data),
             "--epochs", "2", "--batch-size", "16", "--out", str(tmp_path / "out")]
@@ -52,7 +52,9 @@ def test_crash_after_checkpoint_then_resume(tmp_path, experiment, monkeypatch):
     first = pq.read_table(folder / "metrics.parquet").to_pylist()
     assert [m["epoch"] for m in first] == [1]
     monkeypatch.undo()
+    capsys.readouterr()
     assert cli.main(argv) == 0
+    printed = capsys.readouterr().out
     import torch
 
     state = torch.load(folder / "checkpoint.pt", weights_only=False)
@@ -83,6 +85,8 @@ def test_crash_after_checkpoint_then_resume(tmp_path, experiment, monkeypatch):
     arch = bench.space.from_string(row[1].text)
     assert row[4].text == f"{metrics[-1]['test_acc']:.2f}" and row[3].text == "2"
     assert row[6].text == f"{bench.query(arch, 'test_acc'):.2f}"
+    # the final table: the row's numbers, then the arch in full
+    assert f"#1: {row[1].text}" in printed and f"{metrics[-1]['test_acc']:.2f}" in printed
     assert row[5].text == f"{bench.query(arch, 'test_acc', fidelity='hp12'):.2f}"
 
 

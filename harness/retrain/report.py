@@ -36,13 +36,16 @@ def _num(value: float | None, width: int) -> str:
 
 
 def format_table(rows: list[dict]) -> str:
-    head = (f"{'arch':<78} {'search valid':>12} {'epochs':>6} {'retrained test':>14} "
+    """The comparison as text: one numbered row per arch, then each arch's full string (a
+    DARTS genotype is 400 characters: it would drown the columns)."""
+    head = (f"{'#':>2} {'search valid':>12} {'epochs':>6} {'retrained test':>14} "
             f"{'bench test hp200':>16} {'bench test hp12':>15} {'bench valid':>11} "
             f"{'images/s':>9}")
     lines = [head]
-    for r in rows:
-        lines.append(f"{r['arch']:<78} {r['search_valid']:>12.2f} {r['epochs']:>6d} "
+    for i, r in enumerate(rows, 1):
+        lines.append(f"{i:>2} {r['search_valid']:>12.2f} {r['epochs']:>6d} "
                      f"{r['retrained_test']:>14.2f} {_num(r['bench_test_hp200'], 16)} "
                      f"{_num(r['bench_test_hp12'], 15)} {_num(r['bench_valid'], 11)} "
                      f"{r['images_per_second']:>9.0f}")
+    lines += [f"#{i}: {r['arch']}" for i, r in enumerate(rows, 1)]
     return "\n".join(lines)
