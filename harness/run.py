@@ -19,6 +19,7 @@ from pathlib import Path
 import benchmarks
 import optimizers
 from harness.executor import execute
+from harness.hyperparameters import parse_settings
 from harness.oracle import NOISE_MODES, Budget, check_budget
 from harness.provenance import versions
 from harness.ray_executor import RayUnavailableError, execute_ray, import_ray
@@ -119,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="answer nb301-cifar10 with the official NB301 surrogate ensembles: "
                         "the downloaded nb_models folder (xgb_v1.0 and lgb_runtime_v1.0 inside) "
                         "or one accuracy ensemble folder")
+    parser.add_argument("--set", action="append", default=[], metavar="OPTIMIZER.NAME=VALUE",
+                        dest="settings",
+                        help="an optimizer hyperparameter, repeatable: --set "
+                        "re.population_size=20 --set ls.first_improvement=true (the config "
+                        "classes of optimizers/ list the names and cite the defaults)")
     parser.add_argument("--out", default=None, help="results folder; default results/<grid>")
     parser.add_argument("-j", "--jobs", type=int, default=1,
                         help="local worker processes (with --executor ray and no --address: "
@@ -148,8 +154,14 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
     for name in ("optimizer", "bench"):
         if getattr(args, name) is None:
             raise ValueError(f"--{name} is required (or a --protocol or --preset that sets it)")
-    overrides = preset.get("config", {})
+    overrides = {name: dict(values) for name, values in preset.get("config", {}).items()}
     opts = _names(args.optimizer, optimizers.names(), "optimizer")
+    settings = list(getattr(args, "settings", None) or [])
+    for name, values in parse_settings(settings).items():
+        if name not in opts:
+            raise ValueError(f"--set {name}.{next(iter(values))}=...: optimizer {name} is not "
+                             f"in --optimizer ({', '.join(opts)})")
+        overrides.setdefault(name, {}).update(values)
     benches = _names(args.bench, benchmarks.names(), "benchmark")
     if not re.fullmatch(r"\d+", str(args.seeds).strip()) or int(args.seeds) <= 0:
         raise ValueError(f"bad --seeds {args.seeds!r}: give a positive number of seeds, e.g. 10")
@@ -171,8 +183,11 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
             benchmark_options=options.get(b, ()))
         for b in benches for o in opts for s in range(seeds)
     ]
-    for opt in opts:  # refuse unknown hyperparameters before any job starts
-        make_config(optimizers.get(opt), overrides.get(opt, {}))
+    for opt in opts:  # refuse unknown or invalid hyperparameters before any job starts
+        try:
+            make_config(optimizers.get(opt), overrides.get(opt, {}))
+        except ValueError as error:
+            raise ValueError(f"{opt}: {error}") from None
     config = {
         "benchmarks": benches, "optimizers": opts, "seeds": seeds,
         "budget": {"queries": budget.queries, "seconds": budget.seconds},
@@ -181,6 +196,8 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
     }
     if getattr(args, "preset", None):  # only then: earlier experiments resume unchanged
         config["preset"] = args.preset
+    if settings:  # only then, likewise; names the default results folder
+        config["settings"] = sorted(s.strip() for s in settings)
     if getattr(args, "nb301_models", None) is not None:  # only then: old experiments resume
         config["nb301_models"] = dict(options[NB301])
         config["nb301_models"]["sha256"] = checksums[NB301]
@@ -206,6 +223,8 @@ def default_out(config: dict) -> Path:
     name = f"{'+'.join(config['optimizers'])}_{'+'.join(config['benchmarks'])}_{spent}"
     if "nb301_models" in config:
         name += f"_nb301official-{config['nb301_models']['sha256'][:8]}"
+    if config.get("settings"):
+        name += "_" + ",".join(config["settings"])
     return Path("results") / f"{name}_{config['seeds']}seeds"
 
 

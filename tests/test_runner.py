@@ -79,6 +79,47 @@ def test_bad_arguments_exit_2_with_the_accepted_values(tmp_path, flag, value, me
     assert message in proc.stderr
 
 
+def test_set_gives_optimizer_hyperparameters_and_records_them(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default results folder is relative
+    base = ["--optimizer", "re,ls", "--bench", "nb201-cifar10", "--seeds", "2", "--budget", "40",
+            "--no-progress"]
+    settings = ["--set", "re.population_size=5", "--set", "re.sample_size=2",
+                "--set", "ls.first_improvement=true"]
+    assert run_cli.main([*base, *settings]) == 0
+    out = (tmp_path / "results" / "re+ls_nb201-cifar10_40q_ls.first_improvement=true,"
+           "re.population_size=5,re.sample_size=2_2seeds")
+    _, manifest = ResultsStore(out).read("nb201-cifar10/re/seed-0001")
+    assert manifest["optimizer_config"] == {"population_size": 5, "sample_size": 2}
+    assert ResultsStore(out).read("nb201-cifar10/ls/seed-0000")[1]["optimizer_config"] == {
+        "num_init": 10, "first_improvement": True}
+    config = json.loads((out / "experiment.json").read_text())["config"]
+    assert config["optimizer_config"]["re"] == {"population_size": 5, "sample_size": 2}
+    # the settings change the search: a population of 5 is out of its random phase at query 6
+    default = tmp_path / "default"
+    assert run_cli.main([*base, "--out", str(default)]) == 0
+    ours = ResultsStore(out).read("nb201-cifar10/re/seed-0001")[0]["arch"].to_pylist()
+    theirs = ResultsStore(default).read("nb201-cifar10/re/seed-0001")[0]["arch"].to_pylist()
+    assert ours[:5] == theirs[:5] and ours != theirs
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("re.population_size", "expected OPTIMIZER.NAME=VALUE, e.g. re.population_size=20"),
+    ("foo.x=1", "unknown optimizer 'foo'; accepted: rs, re, ls, bananas, xnas"),
+    ("re.bogus=1", "re has no hyperparameter 'bogus'; accepted: population_size, sample_size"),
+    ("re.population_size=2.5", "'2.5' is not of type int"),
+    ("ls.first_improvement=maybe", "'maybe' is not of type bool (true, 1, yes, false, 0, no)"),
+    ("xnas.samples_per_step=1", "xnas: samples_per_step must be >= 2, got 1"),
+    ("xnas.horizon_queries=soon", "'soon' is not of type int or NoneType"),
+    ("bananas.k=3", "optimizer bananas is not in --optimizer (re, ls, xnas)"),
+])
+def test_bad_set_exits_2_naming_what_is_accepted(tmp_path, setting, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        run_cli.main(["--optimizer", "re,ls,xnas", "--bench", "nb201-cifar10", "--seeds", "1",
+                      "--set", setting, "--out", str(tmp_path / "x"), "--no-progress"])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 def test_a_different_experiment_in_the_same_folder_is_refused(tmp_path, capsys):
     out = str(tmp_path / "exp")
     base = ["--optimizer", "rs", "--bench", "nb201-cifar10", "--out", out, "--no-progress"]
