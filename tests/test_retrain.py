@@ -74,6 +74,7 @@ def test_crash_after_checkpoint_then_resume(tmp_path, experiment, monkeypatch, c
     assert (manifest["train_images"], manifest["test_images"]) == (80, 32)
     assert manifest["versions"]["torch"] == versions()["torch"]
     assert manifest["device"] == "cpu" and manifest["device_name"]
+    assert manifest["precision"] == "fp32"  # autocast only on a GPU with native bfloat16
     assert manifest["config"]["epochs"] == 2 and manifest["config"]["seed"] == 0
     # the report sets the retrained accuracy beside the benchmark's, from the store alone
     import benchmarks

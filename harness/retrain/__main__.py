@@ -87,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         DartsTrainConfig,
         TrainConfig,
         device_name,
+        precision,
         retrain,
     )
 
@@ -105,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "data_dir": str(data.root), "data_sha256": data.checksum,
         "train_images": len(data.train), "test_images": len(data.test),
         "device": str(device), "device_name": device_name(device),
+        "precision": precision(device),
         "torch_threads": torch.get_num_threads(), "versions": versions(),
     }
     rows = []

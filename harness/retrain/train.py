@@ -5,7 +5,8 @@ trains every arch for 200 epochs with SGD (Nesterov momentum 0.9, weight decay 5
 rate 0.1 annealed to 0 by a cosine schedule, batch 256, random crop 32 with padding 4 and
 horizontal flip, on the full CIFAR-10 training set, and reports test accuracy. ``epochs``
 shortens the schedule (the cosine spans the shortened run). Here the cosine steps once per
-epoch. On CUDA the forward pass runs under bf16 autocast with channels_last tensors.
+epoch. On CUDA the forward pass runs with channels_last tensors, under bf16 autocast where the
+GPU computes in bfloat16 (``precision``).
 
 After each epoch the test set is evaluated, a checkpoint is written (``checkpoint``) and the
 metrics so far are written atomically to the results store, so a killed run resumes at the next
@@ -100,8 +101,18 @@ def _on_device(split, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]
             torch.from_numpy(np.array(split.labels)).to(device))
 
 
+def precision(device: torch.device) -> str:
+    """``"bf16-autocast"`` on a CUDA device with native bfloat16 arithmetic (Ampere and later),
+    else ``"fp32"``: bf16 needs no loss scaling, and older GPUs would only emulate it. Recorded
+    with every retraining's metrics."""
+    if device.type == "cuda" and torch.cuda.is_bf16_supported(including_emulation=False):
+        return "bf16-autocast"
+    return "fp32"
+
+
 def _autocast(device: torch.device):
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    return torch.autocast(device.type, dtype=torch.bfloat16,
+                          enabled=precision(device) == "bf16-autocast")
 
 
 def evaluate(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray,
@@ -143,9 +154,9 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, images: torch
                labels: torch.Tensor, generator: torch.Generator,
                config: TrainConfig | DartsTrainConfig, device: torch.device
                ) -> tuple[torch.Tensor, torch.Tensor]:
-    """One SGD step on a uint8 batch already on ``device``: augment, forward (bf16 autocast on
-    CUDA), the protocol's loss, backward, step. Returns the detached loss and the number of
-    correct predictions as device tensors, so the caller never waits on the device."""
+    """One SGD step on a uint8 batch already on ``device``: augment, forward (in the device's
+    ``precision``), the protocol's loss, backward, step. Returns the detached loss and the
+    number of correct predictions as device tensors, so the caller never waits on the device."""
     darts = isinstance(config, DartsTrainConfig)
     x = _prepare(transforms.crop_flip(images, generator, config.crop_padding), device)
     if darts and config.cutout > 0:
