@@ -16,6 +16,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 import benchmarks
 import optimizers
 from harness.executor import execute
@@ -170,9 +172,10 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
     if args.jobs < 1:
         raise ValueError(f"bad -j {args.jobs}: need at least 1 worker")
     options = _benchmark_options(args, benches)
-    checksums = {}
+    checksums, spaces = {}, {}
     for name in benches:
         bench = benchmarks.load(name, **dict(options.get(name, ())))
+        spaces[name] = bench.space
         check_budget(bench, budget)
         if args.fidelity is not None:
             bench.check_fidelity(args.fidelity)
@@ -183,9 +186,12 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
             benchmark_options=options.get(b, ()))
         for b in benches for o in opts for s in range(seeds)
     ]
-    for opt in opts:  # refuse unknown or invalid hyperparameters before any job starts
+    for opt in opts:  # refuse bad hyperparameters here, not in a worker after jobs started
+        optimizer_cls = optimizers.get(opt)
         try:
-            make_config(optimizers.get(opt), overrides.get(opt, {}))
+            opt_config = make_config(optimizer_cls, overrides.get(opt, {}))
+            for name in benches:  # what depends on the space, e.g. an encoding it lacks
+                optimizer_cls(spaces[name], np.random.default_rng(0), opt_config, budget=budget)
         except ValueError as error:
             raise ValueError(f"{opt}: {error}") from None
     config = {

@@ -120,6 +120,24 @@ def test_bad_set_exits_2_naming_what_is_accepted(tmp_path, setting, message, cap
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["--set", "bananas.encoding=adjacency"],
+     "bananas: encoding 'adjacency' is not offered by nb201; accepted: auto, onehot, path"),
+    (["--set", "bananas.loss=huber"], "bananas: unknown loss 'huber'; accepted: mae, mse"),
+    (["--budget", "2000s", "--optimizer", "xnas"], "xnas: xnas needs its horizon in advance"),
+])
+def test_optimizers_are_built_on_each_space_before_any_job_starts(tmp_path, argv, message,
+                                                                  capsys):
+    """What only the space can refuse (an encoding it lacks) stops the grid with exit code 2
+    before any job runs, not with a traceback in a worker."""
+    with pytest.raises(SystemExit) as info:
+        run_cli.main(["--optimizer", "bananas", "--bench", "nb201-cifar10", "--seeds", "1",
+                      "--out", str(tmp_path / "x"), "--no-progress", *argv])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
 def test_a_different_experiment_in_the_same_folder_is_refused(tmp_path, capsys):
     out = str(tmp_path / "exp")
     base = ["--optimizer", "rs", "--bench", "nb201-cifar10", "--out", out, "--no-progress"]
