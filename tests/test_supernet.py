@@ -90,6 +90,35 @@ def test_reward_is_minus_the_gradient_and_rewards_helpful_ops():
     assert np.all(rewards["cell"][:, 0] == 0)  # 'none' contributes nothing: zero reward
 
 
+@pytest.mark.parametrize("sampled", [0, 1, 3])  # none, skip_connect, nor_conv_3x3
+def test_gdas_edge_gives_unsampled_ops_the_official_gradient(sampled):
+    """GDAS's forward_gdas: the sampled op runs, every other op joins the sum as its hard weight
+    (0 in value), so its weight's gradient is sum(dL/d out); the sampled op's is <dL/d out,
+    op(x)>, 0 for none. Without ``passive`` the unsampled weights get no gradient at all."""
+    from benchmarks.networks.nb201 import make_op
+    from benchmarks.spaces.nb201 import OPS
+    from optimizers.xnas.supernet.mixing import mixed_output
+
+    torch.manual_seed(0)
+    ops = torch.nn.ModuleList(make_op(name, 4) for name in OPS)
+    x, upstream = torch.randn(2, 4, 5, 5), torch.randn(2, 4, 5, 5)
+    for passive in (True, False):
+        weights = torch.zeros(len(OPS))
+        weights[sampled] = 1.0
+        weights.requires_grad_()
+        out = mixed_output(ops, x, weights, [sampled], OPS.index("none"), passive)
+        if out is None:  # only 'none' sampled, official gradient off: nothing runs
+            assert not passive and sampled == OPS.index("none")
+            continue
+        assert out.shape == x.shape
+        (out * upstream).sum().backward()
+        idle = [i for i in range(len(OPS)) if i != sampled]
+        expected_idle = float(upstream.sum()) if passive else 0.0
+        torch.testing.assert_close(weights.grad[idle], torch.full((4,), expected_idle))
+        expected = float((upstream * ops[sampled](x)).sum().detach())
+        torch.testing.assert_close(weights.grad[sampled], torch.tensor(expected))
+
+
 def test_wiped_out_experts_are_skipped():
     net = _tiny_nb201()
     weights = torch.full((6, 5), 0.25)

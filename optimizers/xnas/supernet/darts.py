@@ -28,6 +28,7 @@ from benchmarks.networks.darts import (
     make_search_op,
 )
 from benchmarks.spaces.darts import CELLS, N_NODES, DartsSpace
+from optimizers.xnas.supernet.mixing import mixed_output
 
 NONE = PRIMITIVES.index("none")
 EDGES: tuple[tuple[int, int], ...] = tuple(
@@ -40,9 +41,9 @@ class MixedOp(nn.Module):
         super().__init__()
         self.ops = nn.ModuleList(make_search_op(name, channels, stride) for name in PRIMITIVES)
 
-    def forward(self, x: torch.Tensor, weights: torch.Tensor, active: list[int]):
-        terms = [weights[i] * self.ops[i](x) for i in active if i != NONE]
-        return sum(terms[1:], terms[0]) if terms else None
+    def forward(self, x: torch.Tensor, weights: torch.Tensor, active: list[int],
+                passive: bool = False):
+        return mixed_output(self.ops, x, weights, active, NONE, passive)
 
 
 class SearchCell(nn.Module):
@@ -57,11 +58,12 @@ class SearchCell(nn.Module):
             MixedOp(channels, 2 if reduction and j < 2 else 1) for _, j in EDGES
         )
 
-    def forward(self, s0, s1, weights: torch.Tensor, active: list[list[int]]) -> torch.Tensor:
+    def forward(self, s0, s1, weights: torch.Tensor, active: list[list[int]],
+                passive: bool = False) -> torch.Tensor:
         states = [self.preprocess0(s0), self.preprocess1(s1)]
         offset = 0
         for _ in range(N_NODES):
-            terms = [self.edges[offset + j](h, weights[offset + j], active[offset + j])
+            terms = [self.edges[offset + j](h, weights[offset + j], active[offset + j], passive)
                      for j, h in enumerate(states)]
             terms = [t for t in terms if t is not None]
             if not terms:  # every incoming edge is 'none'
@@ -103,7 +105,9 @@ class DartsSupernet(nn.Module):
         return {"normal": (len(self.cells) - n_reduce, len(EDGES), len(PRIMITIVES)),
                 "reduce": (n_reduce, len(EDGES), len(PRIMITIVES))}
 
-    def forward(self, x: torch.Tensor, weights: dict[str, torch.Tensor]) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, weights: dict[str, torch.Tensor],
+                passive: bool = False) -> torch.Tensor:
+        """``passive``: GDAS's gradient for the unsampled ops (``mixing.mixed_output``)."""
         shapes = self.cell_types
         full, masks = {}, {}
         for name in CELLS:
@@ -123,7 +127,7 @@ class DartsSupernet(nn.Module):
             r = seen[name]
             seen[name] += 1
             active = [np.flatnonzero(row).tolist() for row in masks[name][r]]
-            s0, s1 = s1, cell(s0, s1, full[name][r], active)
+            s0, s1 = s1, cell(s0, s1, full[name][r], active, passive)
         return self.classifier(self.global_pooling(s1).flatten(1))
 
     def discretize(self, weights: dict[str, np.ndarray]) -> np.ndarray:

@@ -25,6 +25,7 @@ from torch import nn
 from benchmarks.networks.nb201 import ResNetBasicblock, make_op
 from benchmarks.networks.nb201_cost import C, N
 from benchmarks.spaces.nb201 import EDGES, OPS
+from optimizers.xnas.supernet.mixing import mixed_output
 
 NONE = OPS.index("none")
 CELL = "cell"  # the one cell type's name (the XNAS core's group)
@@ -37,9 +38,9 @@ class MixedEdge(nn.Module):
         super().__init__()
         self.ops = nn.ModuleList(make_op(name, channels) for name in OPS)
 
-    def forward(self, x: torch.Tensor, weights: torch.Tensor, active: Sequence[int]):
-        terms = [weights[i] * self.ops[i](x) for i in active if i != NONE]
-        return sum(terms[1:], terms[0]) if terms else None
+    def forward(self, x: torch.Tensor, weights: torch.Tensor, active: Sequence[int],
+                passive: bool = False):
+        return mixed_output(self.ops, x, weights, active, NONE, passive)
 
 
 class SearchCell(nn.Module):
@@ -49,10 +50,11 @@ class SearchCell(nn.Module):
         super().__init__()
         self.edges = nn.ModuleList(MixedEdge(channels) for _ in EDGES)
 
-    def forward(self, x: torch.Tensor, weights: torch.Tensor, active: list[list[int]]):
+    def forward(self, x: torch.Tensor, weights: torch.Tensor, active: list[list[int]],
+                passive: bool = False):
         nodes = [x]
         for node in (1, 2, 3):
-            terms = [self.edges[e](nodes[src], weights[e], active[e])
+            terms = [self.edges[e](nodes[src], weights[e], active[e], passive)
                      for e, (dst, src) in enumerate(EDGES) if dst == node]
             terms = [t for t in terms if t is not None]
             nodes.append(sum(terms[1:], terms[0]) if terms else torch.zeros_like(x))
@@ -95,7 +97,8 @@ class NB201Supernet(nn.Module):
         NB201 paper's DARTS/GDAS baselines derive their cells)."""
         return np.asarray(weights[CELL]).argmax(axis=1).astype(np.int64)
 
-    def forward(self, x: torch.Tensor, weights) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, weights, passive: bool = False) -> torch.Tensor:
+        """``passive``: GDAS's gradient for the unsampled ops (``mixing.mixed_output``)."""
         if isinstance(weights, dict):
             weights = weights[CELL]
         replicas = len(self.search_cells)
@@ -110,7 +113,7 @@ class NB201Supernet(nn.Module):
         for cell in self.cells:
             if isinstance(cell, SearchCell):
                 active = [np.flatnonzero(row).tolist() for row in nonzero[replica]]
-                x = cell(x, weights[replica], active)
+                x = cell(x, weights[replica], active, passive)
                 replica += 1
             else:
                 x = cell(x)

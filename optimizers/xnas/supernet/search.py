@@ -18,11 +18,9 @@ takes a step on a batch of the validation half.
 - **GDAS** (Dong & Yang, CVPR 2019): each forward samples one op per edge by Gumbel-softmax with
   a straight-through hard one-hot (only the sampled op runs), shared by the cells of a type, as
   the official code does; tau anneals linearly from 10 to 0.1 over the epochs; alpha by Adam
-  with DARTS's settings. One difference: the official ``forward_gdas`` also adds each
-  non-sampled op's hard weight (0 in value) to the edge's sum, which hands those alphas the
-  gradient ``sum(dL/d edge output)``; here they get gradient only through the softmax of the
-  sampled op's weight. In a 2-epoch CPU run on 256 images GDAS collapsed onto ``none``; whether
-  this difference is the cause is not yet measured.
+  with DARTS's settings. As in the official ``forward_gdas``, each non-sampled op's hard weight
+  (0 in value) still joins the edge's sum, which hands its alpha the gradient
+  ``sum(dL / d edge output)`` (``mixing.mixed_output``, ``passive=True``).
 
 The weight step: SGD momentum 0.9, lr 0.025 cosine-annealed to 0.001 over the epochs, weight
 decay 3e-4, gradient norm clipped at 5 (DARTS's search settings, also XNAS's).
@@ -178,7 +176,7 @@ class GradientMethod:
     def arch_step(self, model, x, y, autocast: bool, epoch: int) -> tuple[float, float]:
         self.optimizer.zero_grad(set_to_none=True)
         with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=autocast):
-            logits = model(x, self._weights())
+            logits = model(x, self._weights(), passive=self.name == "gdas")
             loss = functional.cross_entropy(logits.float(), y)
         loss.backward()
         self.optimizer.step()
