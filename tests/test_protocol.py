@@ -29,5 +29,6 @@ def test_nb201_paper_protocol_reproduces_published_test_accuracy(tmp_path, capsy
     _, manifest = ResultsStore(out).read("nb201-cifar10/re/seed-0000")
     assert manifest["job"]["fidelity"] == "hp12"
     assert manifest["job"]["budget"] == {"queries": None, "seconds": 12000.0}
-    assert manifest["optimizer_config"] == {"population_size": 10, "sample_size": 3}
+    assert manifest["optimizer_config"] == {"population_size": 10, "sample_size": 3,
+                                           "deduplicate": False}
     assert manifest["spent"]["seconds"] <= 12000.0
