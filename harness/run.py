@@ -20,6 +20,7 @@ import numpy as np
 
 import benchmarks
 import optimizers
+from harness.choices import parse_names
 from harness.executor import execute
 from harness.hyperparameters import parse_settings
 from harness.oracle import NOISE_MODES, Budget, check_budget
@@ -83,14 +84,6 @@ def parse_budget(text: str) -> Budget:
     return Budget(queries=int(number))
 
 
-def _names(text: str, accepted: Sequence[str], what: str) -> list[str]:
-    chosen = [t.strip() for t in text.split(",") if t.strip()]
-    if not chosen:
-        raise ValueError(f"no {what} given; accepted: {', '.join(accepted)}")
-    for name in chosen:
-        if name not in accepted:
-            raise ValueError(f"unknown {what} {name!r}; accepted: {', '.join(accepted)}")
-    return list(dict.fromkeys(chosen))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,14 +150,14 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
         if getattr(args, name) is None:
             raise ValueError(f"--{name} is required (or a --protocol or --preset that sets it)")
     overrides = {name: dict(values) for name, values in preset.get("config", {}).items()}
-    opts = _names(args.optimizer, optimizers.names(), "optimizer")
+    opts = parse_names(args.optimizer, optimizers.names(), "optimizer")
     settings = list(getattr(args, "settings", None) or [])
     for name, values in parse_settings(settings).items():
         if name not in opts:
             raise ValueError(f"--set {name}.{next(iter(values))}=...: optimizer {name} is not "
                              f"in --optimizer ({', '.join(opts)})")
         overrides.setdefault(name, {}).update(values)
-    benches = _names(args.bench, benchmarks.names(), "benchmark")
+    benches = parse_names(args.bench, benchmarks.names(), "benchmark")
     if not re.fullmatch(r"\d+", str(args.seeds).strip()) or int(args.seeds) <= 0:
         raise ValueError(f"bad --seeds {args.seeds!r}: give a positive number of seeds, e.g. 10")
     seeds = int(args.seeds)
@@ -309,7 +302,7 @@ def _predictors_suite(args: argparse.Namespace, parser: argparse.ArgumentParser)
     preset = PRESETS["predictors-suite"]
     out = Path(args.out or preset["out"])
     try:
-        benches = _names(args.bench or ",".join(benchmarks.names()), benchmarks.names(),
+        benches = parse_names(args.bench or ",".join(benchmarks.names()), benchmarks.names(),
                          "benchmark")
     except ValueError as error:
         parser.error(str(error))

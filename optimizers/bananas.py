@@ -14,10 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizers.base import Optimizer, OptimizerConfig
+from optimizers.base import Optimizer, OptimizerConfig, arch_key, draw_unseen
 from predictors.mlp_ensemble import LOSSES, MLPEnsemble
-
-MAX_RESAMPLES = 100  # redraws of an already evaluated random arch, as in RandomSearch
 
 
 @dataclass(frozen=True)
@@ -87,7 +85,7 @@ class Bananas(Optimizer):
                 self._queue = self._next_batch()
             arch = self._queue.pop(0) if self._queue else self._random_unseen()
         self._n_asked += 1
-        self._seen.add(_key(arch))
+        self._seen.add(arch_key(arch))
         return arch
 
     # --- one BANANAS round --------------------------------------------------------------
@@ -126,20 +124,13 @@ class Bananas(Optimizer):
             children = self.space.mutate(children, self.rng)
         keep, keys = [], set(self._seen)
         for i, child in enumerate(children):
-            key = _key(child)
+            key = arch_key(child)
             if key not in keys:
                 keys.add(key)
                 keep.append(i)
         return children[keep]
 
     def _random_unseen(self) -> np.ndarray:
-        arch = self.space.sample(self.rng)
-        for _ in range(MAX_RESAMPLES):
-            if _key(arch) not in self._seen:
-                break
-            arch = self.space.sample(self.rng)
-        return arch
+        return draw_unseen(lambda: self.space.sample(self.rng), self._seen)
 
 
-def _key(arch: np.ndarray) -> tuple[int, ...]:
-    return tuple(np.asarray(arch).ravel().tolist())

@@ -9,12 +9,33 @@ search space and one ``np.random.Generator``; all its randomness comes from that
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from harness.oracle import Budget, Observation
+
+MAX_RESAMPLES = 100  # redraws of an already evaluated arch before the last draw is taken anyway
+
+
+def arch_key(arch: np.ndarray) -> tuple[int, ...]:
+    """A hashable key for seen-sets; works for any space whose archs are int vectors (a
+    mixed-radix code would overflow int64 on the 32 dimensions of the DARTS space)."""
+    return tuple(np.asarray(arch).ravel().tolist())
+
+
+def draw_unseen(draw: Callable[[], np.ndarray], seen: Container[tuple[int, ...]]) -> np.ndarray:
+    """``draw()``, redrawn up to ``MAX_RESAMPLES`` times while its key is in ``seen``: a
+    duplicate costs budget and brings no information (a small space may have no unseen arch
+    left, hence the bound)."""
+    arch = draw()
+    for _ in range(MAX_RESAMPLES):
+        if arch_key(arch) not in seen:
+            break
+        arch = draw()
+    return arch
 
 
 @dataclass(frozen=True)

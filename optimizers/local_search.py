@@ -23,9 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.oracle import Observation
-from optimizers.base import Optimizer, OptimizerConfig
-
-MAX_RESAMPLES = 100
+from optimizers.base import Optimizer, OptimizerConfig, arch_key, draw_unseen
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ class LocalSearch(Optimizer):
         while True:
             if self._centre is None:
                 return self._sample_unseen()
-            while self._queue and self._code(self._queue[-1]) in self._seen:
+            while self._queue and arch_key(self._queue[-1]) in self._seen:
                 self._queue.pop()
             if self._queue:
                 return self._queue[-1].copy()
@@ -79,12 +77,12 @@ class LocalSearch(Optimizer):
     def tell(self, arch: np.ndarray, observation: Observation) -> None:
         super().tell(arch, observation)
         arch = np.asarray(arch, dtype=np.int64).copy()
-        code = self._code(arch)
+        code = arch_key(arch)
         self._seen.add(code)
         value = observation.value
         if self._centre is None:
             self._tell_start(arch, value)
-        elif self._queue and self._code(self._queue[-1]) == code:
+        elif self._queue and arch_key(self._queue[-1]) == code:
             self._queue.pop()
             self._tell_neighbour(arch, value)
         # Otherwise the arch was told out of turn: it is recorded and seen, nothing more.
@@ -118,16 +116,5 @@ class LocalSearch(Optimizer):
             self._starts_left = 1
 
     # --- helpers --------------------------------------------------------------------------
-    @staticmethod
-    def _code(arch: np.ndarray) -> tuple[int, ...]:
-        """A hashable key for the seen-set; works for any space whose archs are int vectors
-        (a mixed-radix code would overflow int64 on the 32 dimensions of the DARTS space)."""
-        return tuple(np.asarray(arch).tolist())
-
     def _sample_unseen(self) -> np.ndarray:
-        arch = self.space.sample(self.rng)
-        for _ in range(MAX_RESAMPLES):
-            if self._code(arch) not in self._seen:
-                break
-            arch = self.space.sample(self.rng)
-        return arch
+        return draw_unseen(lambda: self.space.sample(self.rng), self._seen)

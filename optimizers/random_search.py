@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optimizers.base import Optimizer
-
-MAX_RESAMPLES = 100
+from optimizers.base import Optimizer, arch_key, draw_unseen
 
 
 class RandomSearch(Optimizer):
@@ -21,10 +19,6 @@ class RandomSearch(Optimizer):
         self._seen: set[tuple[int, ...]] = set()
 
     def ask(self) -> np.ndarray:
-        arch = self.space.sample(self.rng)
-        for _ in range(MAX_RESAMPLES):
-            if tuple(arch.tolist()) not in self._seen:
-                break
-            arch = self.space.sample(self.rng)
-        self._seen.add(tuple(arch.tolist()))
+        arch = draw_unseen(lambda: self.space.sample(self.rng), self._seen)
+        self._seen.add(arch_key(arch))
         return arch

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.oracle import Observation
-from optimizers.base import Optimizer, OptimizerConfig
-from optimizers.random_search import MAX_RESAMPLES
+from optimizers.base import Optimizer, OptimizerConfig, arch_key, draw_unseen
 
 
 @dataclass(frozen=True)
@@ -75,15 +74,9 @@ class RegularizedEvolution(Optimizer):
 
     def _unless_seen(self, draw) -> np.ndarray:
         """``draw()``, redrawn while it gives an evaluated arch when ``deduplicate`` is on."""
-        arch = draw()
-        if self.config.deduplicate:
-            for _ in range(MAX_RESAMPLES):
-                if tuple(arch.tolist()) not in self._evaluated:
-                    break
-                arch = draw()
-        return arch
+        return draw_unseen(draw, self._evaluated) if self.config.deduplicate else draw()
 
     def tell(self, arch: np.ndarray, observation: Observation) -> None:
         super().tell(arch, observation)
-        self._evaluated.add(tuple(np.asarray(arch).tolist()))
+        self._evaluated.add(arch_key(arch))
         self._population.append((np.asarray(arch).copy(), observation.value))

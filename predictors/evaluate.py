@@ -61,6 +61,7 @@ import pyarrow as pa
 
 import benchmarks
 from benchmarks.base import Benchmark
+from harness.choices import parse_names
 from harness.provenance import versions
 from harness.results import ExperimentMismatchError, ResultsStore
 from harness.summary import mean_std_se
@@ -470,14 +471,6 @@ def format_summary(entries: list[dict]) -> str:
 
 
 # --- command line -------------------------------------------------------------------------
-def _names(text: str, accepted: Sequence[str], what: str) -> list[str]:
-    chosen = [t.strip() for t in (text or "").split(",") if t.strip()]
-    if not chosen:
-        raise ValueError(f"no {what} given; accepted: {', '.join(accepted)}")
-    for name in chosen:
-        if name not in accepted:
-            raise ValueError(f"unknown {what} {name!r}; accepted: {', '.join(accepted)}")
-    return list(dict.fromkeys(chosen))
 
 
 def _ints(text: str, what: str) -> tuple[int, ...]:
@@ -526,8 +519,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse(args: argparse.Namespace) -> tuple[list[str], list[str], int, Protocol]:
     """Validate the arguments; ValueError names the bad value (and the accepted ones)."""
-    preds = _names(args.predictor, registry.names(), "predictor")
-    benches = _names(args.bench, benchmarks.names(), "benchmark")
+    preds = parse_names(args.predictor, registry.names(), "predictor")
+    benches = parse_names(args.bench, benchmarks.names(), "benchmark")
     seeds = _ints(args.seeds, "--seeds")
     if len(seeds) != 1:
         raise ValueError(f"bad --seeds {args.seeds!r}: give one number of seeds, e.g. 10")

@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
-from unittest import mock
 
 import numpy as np
 import torch
@@ -27,6 +25,7 @@ import torch
 import benchmarks
 from benchmarks.build.nb301 import DARTS_V2
 from benchmarks.spaces.darts import DartsSpace
+from harness.choices import parse_names
 from harness.datasets import transforms
 from harness.retrain import train
 
@@ -77,8 +76,11 @@ def measure(name: str, arch: np.ndarray, config, device: torch.device, steps: in
 
     row["images_per_second"] = batch / _timed(step, steps, device)
     if device.type == "cuda":  # the same steps in float32: what bf16 autocast buys
-        with mock.patch.object(train, "_autocast", lambda _: nullcontext()):
-            row["images_per_second_fp32"] = batch / _timed(step, steps, device)
+        def fp32_step():
+            return train.train_step(model, optimizer, images, labels, generator, config, device,
+                                    mixed_precision=False)
+
+        row["images_per_second_fp32"] = batch / _timed(fp32_step, steps, device)
     return row
 
 
@@ -102,11 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         "nb201": (best, train.TrainConfig()),
         "darts": (DartsSpace().from_string(DARTS_V2), train.DartsTrainConfig()),
     }
-    chosen = [n.strip() for n in args.networks.split(",") if n.strip()]
-    unknown = [n for n in chosen if n not in networks]
-    if unknown or not chosen:
-        parser.error(f"unknown --networks {', '.join(unknown) or repr(args.networks)}; "
-                     f"accepted: {', '.join(networks)}")
+    try:
+        chosen = parse_names(args.networks, list(networks), "network")
+    except ValueError as error:
+        parser.error(str(error))
     print(f"device: {device} ({train.device_name(device)}), torch {torch.__version__}, "
           f"{torch.get_num_threads()} CPU threads, {args.steps} timed steps")
     head = (f"{'network':<8} {'batch':>5} {'augment CPU ms':>14} {'augment device ms':>17} "

@@ -110,9 +110,9 @@ def precision(device: torch.device) -> str:
     return "fp32"
 
 
-def _autocast(device: torch.device):
+def _autocast(device: torch.device, enabled: bool = True):
     return torch.autocast(device.type, dtype=torch.bfloat16,
-                          enabled=precision(device) == "bf16-autocast")
+                          enabled=enabled and precision(device) == "bf16-autocast")
 
 
 def evaluate(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray,
@@ -152,16 +152,17 @@ def make_optimizer(model: nn.Module, config: TrainConfig | DartsTrainConfig
 
 def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor,
                labels: torch.Tensor, generator: torch.Generator,
-               config: TrainConfig | DartsTrainConfig, device: torch.device
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+               config: TrainConfig | DartsTrainConfig, device: torch.device,
+               mixed_precision: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """One SGD step on a uint8 batch already on ``device``: augment, forward (in the device's
-    ``precision``), the protocol's loss, backward, step. Returns the detached loss and the
-    number of correct predictions as device tensors, so the caller never waits on the device."""
+    ``precision``; float32 with ``mixed_precision=False``), the protocol's loss, backward,
+    step. Returns the detached loss and the number of correct predictions as device tensors,
+    so the caller never waits on the device."""
     darts = isinstance(config, DartsTrainConfig)
     x = _prepare(transforms.crop_flip(images, generator, config.crop_padding), device)
     if darts and config.cutout > 0:
         x = transforms.cutout(x, generator, config.cutout)
-    with _autocast(device):
+    with _autocast(device, enabled=mixed_precision):
         output = model(x)
         logits = _logits(output)
         loss = F.cross_entropy(logits.float(), labels)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.choices import parse_names
+
 METHODS: tuple[str, ...] = ("xnas", "darts", "gdas")
 SUPPORTED: tuple[str, ...] = ("nb201-cifar10", "nb301-cifar10")
 # flags that only the supernet path takes, and those it refuses
@@ -60,8 +62,8 @@ def make_jobs(args: argparse.Namespace) -> tuple[list, dict]:
     if args.jobs != 1:
         raise ValueError(f"bad -j {args.jobs}: supernet jobs run one at a time (use the device's "
                          "threads); give -j 1")
-    methods = _names(args.optimizer, METHODS, "supernet method")
-    benches = _names(args.bench, SUPPORTED, "supernet benchmark")
+    methods = parse_names(args.optimizer, METHODS, "supernet method")
+    benches = parse_names(args.bench, SUPPORTED, "supernet benchmark")
     if not args.data_dir:
         raise ValueError("--supernet needs --data-dir: the CIFAR-10 python-version folder")
     seeds = str(args.seeds or "1")
@@ -132,11 +134,3 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     return 0
 
 
-def _names(text: str | None, accepted, what: str) -> list[str]:
-    chosen = [t.strip() for t in (text or "").split(",") if t.strip()]
-    if not chosen:
-        raise ValueError(f"no {what} given; accepted: {', '.join(accepted)}")
-    for name in chosen:
-        if name not in accepted:
-            raise ValueError(f"unknown {what} {name!r}; accepted: {', '.join(accepted)}")
-    return list(dict.fromkeys(chosen))
