@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import benchmarks
-from harness.oracle import Budget, Oracle
+from harness.oracle import Budget, Observation, Oracle
 from harness.search import Job, run
 from optimizers.local_search import LocalSearch, LSConfig
 from optimizers.regularized_evolution import REConfig, RegularizedEvolution
@@ -112,3 +112,41 @@ def mean_final_regret() -> dict[str, float]:
 @pytest.mark.parametrize("optimizer", ["re", "ls"])
 def test_beats_random_search(optimizer: str, mean_final_regret: dict[str, float]) -> None:
     assert mean_final_regret[optimizer] < mean_final_regret["rs"]
+
+
+class _ScriptedSpace:
+    """A space whose samples are scripted and whose mutation returns the parent unchanged, so
+    that every ask after the population is full shows which member won the tournament."""
+
+    def __init__(self, samples):
+        self._samples = iter(samples)
+
+    def sample(self, rng):
+        return np.array([next(self._samples)])
+
+    def mutate(self, arch, rng):
+        return np.asarray(arch).copy()
+
+
+def _observation(value: float) -> Observation:
+    return Observation(value=value, metric="valid_acc", fidelity="hp200", cost=1.0, noisy=False)
+
+
+def test_regularized_evolution_removes_the_oldest_not_the_worst() -> None:
+    """Population 3 and tournaments of 60 (with replacement: every member is drawn with
+    probability 1 - 3 (2/3)^60 > 1 - 1e-10), so each ask returns the best current member."""
+    opt = RegularizedEvolution(_ScriptedSpace([0, 1, 2]), np.random.default_rng(0),
+                               REConfig(population_size=3, sample_size=60))
+    script = {0: 100.0, 1: 1.0, 2: 2.0}  # the oldest member is by far the best
+    for arch in range(3):
+        asked = opt.ask()
+        assert asked.tolist() == [arch]
+        opt.tell(asked, _observation(script[arch]))
+    assert opt.ask().tolist() == [0]  # the full population's best: 0 (100.0)
+    # children (new archs 3, 4, 5 told in place of the mutations) age the population out
+    expected_best = {3: [2], 4: [4], 5: [4]}  # after 3 (0.0): {1, 2, 3}; 4 (5.0): {2, 3, 4}; ...
+    values = {3: 0.0, 4: 5.0, 5: 0.5}
+    for child in (3, 4, 5):
+        opt.tell(np.array([child]), _observation(values[child]))
+        assert opt.ask().tolist() == expected_best[child], child
+    # removing the worst instead would have kept arch 0 (100.0) as every tournament's winner

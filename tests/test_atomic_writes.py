@@ -1,0 +1,147 @@
+"""Crash safety of result files, tested during a write: the Parquet writer fails part-way, or
+the process is killed (SIGKILL) with half a file on disk. Either way no final file of that job
+exists, the rerun leaves no temporary file behind, and it completes with the results an
+uninterrupted run gives. (``test_kill_resume`` kills between writes; these kill inside one.)"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from harness import run as run_cli
+from harness.results import ResultsStore
+
+REPO = Path(__file__).resolve().parents[1]
+GRID = ["--optimizer", "rs", "--bench", "nb201-cifar10", "--seeds", "4", "--budget", "20",
+        "--no-progress", "--no-per-seed", "-j", "1"]
+KEYS = [f"nb201-cifar10/rs/seed-{s:04d}" for s in range(4)]
+FAILING_WRITE = 3  # the third result file is the one interrupted
+
+# Runs harness.run in a process whose Parquet writer, on its FAILING_WRITE-th call, writes half
+# a file where it was told to and then kills its own process without warning.
+DIE_MID_WRITE = """
+import os, signal, sys
+import pyarrow.parquet as pq
+from harness import run
+real, calls = pq.write_table, []
+def write_half_then_die(table, where, *args, **kwargs):
+    calls.append(where)
+    real(table, where, *args, **kwargs)
+    if len(calls) == int(sys.argv[1]):
+        size = os.path.getsize(where)
+        with open(where, "r+b") as handle:
+            handle.truncate(size // 2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        print(where, flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+pq.write_table = write_half_then_die
+sys.exit(run.main(sys.argv[2:]))
+"""
+
+
+def files(out: Path) -> tuple[list[str], list[Path]]:
+    """The finished job keys and the temporary files under the benchmark folders (any claim
+    or lock files the runner keeps are not temporaries of a write)."""
+    done = sorted(str(p.relative_to(out).with_suffix("")) for p in out.glob("*/*/*.parquet"))
+    temporaries = sorted(p for p in out.glob("*/*/*") if p.name.endswith(".tmp"))
+    return done, temporaries
+
+
+def rerun(out: Path) -> None:
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert run_cli.main([*GRID, "--out", str(out)]) == 0
+
+
+def assert_same_results(out: Path, reference: Path) -> None:
+    store, ref = ResultsStore(out), ResultsStore(reference)
+    assert list(store.job_keys()) == list(ref.job_keys()) == KEYS
+    for key in KEYS:
+        (table, manifest), (ref_table, ref_manifest) = store.read(key), ref.read(key)
+        assert table.equals(ref_table), key
+        manifest.pop("wall_seconds"), ref_manifest.pop("wall_seconds")
+        assert manifest == ref_manifest, key
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reference")
+    rerun(out)
+    return out
+
+
+def test_sigkill_in_the_middle_of_a_parquet_write(tmp_path, reference):
+    out = tmp_path / "killed"
+    proc = subprocess.run([sys.executable, "-c", DIE_MID_WRITE, str(FAILING_WRITE), *GRID,
+                           "--out", str(out)], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    half_written = Path(proc.stdout.strip().splitlines()[-1])
+    # the kill came inside the write: half a file is on disk, under a temporary name
+    assert half_written.exists() and half_written.stat().st_size > 0
+    with pytest.raises(Exception):  # noqa: B017 (pyarrow's error type varies by version)
+        pq.read_table(half_written)
+    done, others = files(out)
+    assert done == KEYS[:FAILING_WRITE - 1]  # the interrupted job has no final file
+    assert half_written in others
+    rerun(out)
+    done, others = files(out)
+    assert done == KEYS and others == []  # the rerun completed and left no temporary file
+    assert not half_written.exists()
+    assert_same_results(out, reference)
+
+
+def test_a_failing_parquet_writer_leaves_no_result(tmp_path, reference, monkeypatch):
+    out = tmp_path / "failing"
+    real, calls = pq.write_table, []
+
+    def write_half_then_fail(table, where, *args, **kwargs):
+        calls.append(where)
+        real(table, where, *args, **kwargs)
+        if len(calls) == FAILING_WRITE:
+            with open(where, "r+b") as handle:
+                handle.truncate(Path(where).stat().st_size // 2)
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", write_half_then_fail)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            code = run_cli.main([*GRID, "--out", str(out)])
+        except OSError as error:  # the runner may raise the job's error or report it
+            assert "No space" in str(error)
+        else:
+            assert code != 0, "the runner reported success although a result was not written"
+    done, others = files(out)
+    assert done == KEYS[:FAILING_WRITE - 1] and others == []  # nothing of the failed write
+    monkeypatch.setattr(pq, "write_table", real)
+    rerun(out)
+    done, others = files(out)
+    assert done == KEYS and others == []
+    assert_same_results(out, reference)
+
+
+def test_a_failing_write_keeps_the_previous_file(tmp_path, monkeypatch):
+    """Overwriting is atomic too: a failed write leaves the earlier result intact."""
+    import pyarrow as pa
+
+    store = ResultsStore(tmp_path)
+    first = pa.table({"x": [1, 2, 3]})
+    store.write("b/o/seed-0000", first, {"n": 1})
+
+    def fail(table, where, *args, **kwargs):
+        Path(where).write_bytes(b"PAR1 half")
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(pq, "write_table", fail)
+    with pytest.raises(OSError, match="Input/output"):
+        store.write("b/o/seed-0000", pa.table({"x": [9]}), {"n": 2})
+    table, manifest = store.read("b/o/seed-0000")
+    assert table.equals(first) and manifest == {"n": 1}
+    assert sorted(p.name for p in (tmp_path / "b" / "o").iterdir()) == ["seed-0000.parquet"]

@@ -1,0 +1,222 @@
+"""Where results become conclusions: each checked against a value the test computes on its own.
+
+Regret, the reported test accuracy, the predictor evaluation's target and the retraining
+selection are recomputed here from the raw NB201 arrays (``TableStore``: official row order, the
+per-seed validation table), not through ``benchmarks.load(...).query``, so a leak of the test
+metric into any of them (the bugs of issue 18) fails a test. Rank statistics are checked against
+hand-computed numbers and against scikit-posthocs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+
+import numpy as np
+import pytest
+
+import benchmarks
+from benchmarks.store import DATA_ROOT, TableStore
+from harness import run as run_cli
+from harness.oracle import Budget
+from harness.report import ranks
+from harness.retrain.selection import top_architectures
+from harness.search import Job, run
+from predictors import evaluate, registry
+from predictors.base import Predictor
+
+BENCH = "nb201-cifar10"
+
+
+@pytest.fixture(scope="module")
+def raw():
+    """The NB201 cifar10 ground truth, indexed by official row, read without the benchmark
+    class: seed-mean 200-epoch validation accuracy and the 200-epoch test accuracy."""
+    store = TableStore(DATA_ROOT / "nb201")
+    valid = np.nanmean(store.load("cifar10.valid_acc.hp200.seeds"), axis=1)
+    test = np.asarray(store.load("cifar10.test_acc.hp200"), dtype=np.float64)
+    return {"valid": valid, "test": test, "space": benchmarks.load(BENCH).space}
+
+
+def rows_of(space, arch_strings) -> np.ndarray:
+    return np.array([space.to_index(space.from_string(s)) for s in arch_strings])
+
+
+# --- regret and the reported test accuracy ---------------------------------------------------
+@pytest.mark.parametrize("optimizer,seed", [("rs", 0), ("re", 1), ("ls", 2)])
+def test_regret_and_test_accuracy_recomputed_from_the_table(raw, optimizer, seed):
+    table, manifest = run(Job(BENCH, optimizer, seed, Budget(queries=40)))
+    rows = rows_of(raw["space"], table["incumbent"].to_pylist())
+    valid_optimum = raw["valid"].max()
+    assert valid_optimum != pytest.approx(raw["test"].max(), abs=1.0)  # the two optima differ
+    np.testing.assert_allclose(table["incumbent_valid"].to_numpy(), raw["valid"][rows],
+                               rtol=0, atol=1e-9)
+    np.testing.assert_allclose(table["incumbent_regret"].to_numpy(),
+                               valid_optimum - raw["valid"][rows], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(table["incumbent_test"].to_numpy(), raw["test"][rows],
+                               rtol=0, atol=1e-9)
+    final = manifest["final"]
+    assert final["incumbent_regret"] == pytest.approx(valid_optimum - raw["valid"][rows[-1]],
+                                                      abs=1e-9)
+    assert final["incumbent_test"] == pytest.approx(raw["test"][rows[-1]], abs=1e-9)
+
+
+# --- the predictor evaluation's target --------------------------------------------------------
+class _TableReader(Predictor):
+    """Returns ``sign`` x the seed-mean validation accuracy, read from the raw arrays."""
+
+    name = "table-reader"
+    requires_fit = False
+    sign = 1.0
+
+    def predict(self, archs, info=None):
+        store = TableStore(DATA_ROOT / "nb201")
+        valid = np.nanmean(store.load("cifar10.valid_acc.hp200.seeds"), axis=1)
+        return self.sign * valid[self.space.to_index(np.atleast_2d(archs))]
+
+
+class _NegatedTableReader(_TableReader):
+    sign = -1.0
+
+
+@pytest.mark.parametrize("cls,expected", [(_TableReader, 1.0), (_NegatedTableReader, -1.0)])
+def test_predictor_target_is_the_validation_accuracy(monkeypatch, cls, expected):
+    real_get = registry.get
+    monkeypatch.setattr(registry, "get",
+                        lambda name: cls if name == cls.name else real_get(name))
+    protocol = evaluate.Protocol(train_sizes=(10,), test_size=300, fidelities=())
+    table, manifest = evaluate.run_job(BENCH, cls.name, 0, protocol)
+    row = table.to_pylist()[0]
+    assert row["n_test"] == 300
+    assert row["kendall_tau"] == pytest.approx(expected, abs=1e-12)  # 1.0 up to rounding
+    assert row["spearman"] == pytest.approx(expected, abs=1e-12)
+    assert row["precision_at_10"] == (1.0 if expected > 0 else 0.0)
+    assert manifest["benchmark"]["target"].startswith("valid_acc")
+
+
+def test_score_keeps_the_sign_of_kendall_tau():
+    truth = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert evaluate.score(truth, truth)["kendall_tau"] == pytest.approx(1.0, abs=1e-12)
+    assert evaluate.score(truth, -truth)["kendall_tau"] == pytest.approx(-1.0, abs=1e-12)
+    # one discordant pair of 10: tau = (9 - 1) / 10
+    assert evaluate.score(truth, np.array([2.0, 1.0, 3.0, 4.0, 5.0]))["kendall_tau"] == \
+        pytest.approx(0.8)
+
+
+# --- the retraining selection -----------------------------------------------------------------
+def test_retraining_selection_follows_validation_not_test(raw, tmp_path):
+    out = tmp_path / "results"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert run_cli.main(["--optimizer", "rs", "--bench", BENCH, "--seeds", "16",
+                             "--budget", "3", "--out", str(out), "--no-progress",
+                             "--no-per-seed", "-j", "1"]) == 0
+    chosen = top_architectures(out, BENCH, top=5)
+    # independently: the distinct final incumbents, ordered by the raw validation table
+    from harness.results import ResultsStore
+    store = ResultsStore(out)
+    finals = [store.read(k)[1]["final"]["incumbent"] for k in store.job_keys()]
+    distinct = sorted(set(finals))
+    rows = rows_of(raw["space"], distinct)
+    by_valid = [distinct[i] for i in np.lexsort((np.arange(len(distinct)), -raw["valid"][rows]))]
+    by_test = [distinct[i] for i in np.lexsort((np.arange(len(distinct)), -raw["test"][rows]))]
+    assert by_valid[:5] != by_test[:5], "this store cannot tell validation from test order"
+    assert [c.arch for c in chosen] == by_valid[:5]
+    np.testing.assert_allclose([c.valid for c in chosen], np.sort(raw["valid"][rows])[::-1][:5],
+                               atol=1e-9)
+    assert sum(c.runs for c in top_architectures(out, BENCH, top=100)) == 16
+
+
+# --- rank statistics --------------------------------------------------------------------------
+# Demšar (JMLR 2006), Table 5(a): Nemenyi q_0.05 (the studentized range over sqrt 2).
+DEMSAR_Q05 = {2: 1.960, 3: 2.343, 4: 2.569, 5: 2.728, 6: 2.850}
+
+
+@pytest.mark.parametrize("k,n", [(3, 10), (4, 14), (5, 8)])
+def test_critical_difference_equals_demsar(k, n):
+    rng = np.random.default_rng(k * 100 + n)
+    scores = {f"t{t}": {f"m{m}": float(rng.random()) for m in range(k)} for t in range(n)}
+    test = ranks.friedman(scores)
+    expected = DEMSAR_Q05[k] * math.sqrt(k * (k + 1) / (6 * n))
+    assert test.critical_difference == pytest.approx(expected, abs=2e-3)
+
+
+def hand_case():
+    """Four methods on six tasks, lower is better; the ranks per task (1 = best):
+
+    task:  1 2 3 4 5 6   mean
+    a      1 1 1 1 2 1   7/6
+    b      2 3 2 2 1 2   2
+    c      3 2 4 3 3 4   19/6
+    d      4 4 3 4 4 3   11/3
+    """
+    order = {"a": [1, 1, 1, 1, 2, 1], "b": [2, 3, 2, 2, 1, 2],
+             "c": [3, 2, 4, 3, 3, 4], "d": [4, 4, 3, 4, 4, 3]}
+    return {f"t{t}": {m: 10.0 * r[t] for m, r in order.items()} for t in range(6)}
+
+
+def test_friedman_and_nemenyi_by_hand():
+    test = ranks.friedman(hand_case())
+    assert test.methods == ("a", "b", "c", "d")
+    assert test.average_ranks == pytest.approx({"a": 7 / 6, "b": 2.0, "c": 19 / 6, "d": 11 / 3})
+    k, n = 4, 6
+    # Friedman's chi² = 12n / (k(k+1)) * (sum R_j² - k(k+1)²/4)
+    sum_sq = (7 / 6) ** 2 + 2.0 ** 2 + (19 / 6) ** 2 + (11 / 3) ** 2
+    assert test.statistic == pytest.approx(12 * n / (k * (k + 1)) * (sum_sq - k * (k + 1) ** 2 / 4))
+    cd = 2.569 * math.sqrt(k * (k + 1) / (6 * n))  # = 1.915
+    assert test.critical_difference == pytest.approx(cd, abs=1e-3)
+    # decisions: only a-c (2.0) and a-d (2.5) differ by more than the CD
+    differ = {(i, j) for i in test.methods for j in test.methods
+              if i < j and abs(test.average_ranks[i] - test.average_ranks[j]) > cd}
+    assert differ == {("a", "c"), ("a", "d")}
+    pvalues = ranks.nemenyi(test)
+    significant = {(i, j) for i in test.methods for j in test.methods
+                   if i < j and pvalues.loc[i, j] < test.alpha}
+    assert significant == differ
+
+
+def test_nemenyi_decisions_agree_with_scikit_posthocs_on_the_same_matrix():
+    import scikit_posthocs as sp
+
+    rng = np.random.default_rng(7)
+    k, n = 5, 12
+    skill = np.linspace(0, 1.5, k)  # method m is on average worse than m - 1
+    scores = {f"t{t}": {f"m{m}": float(skill[m] + rng.normal()) for m in range(k)}
+              for t in range(n)}
+    test = ranks.friedman(scores)
+    matrix = np.array([[scores[t][m] for m in test.methods] for t in sorted(scores)])
+    np.testing.assert_array_equal(test.matrix, matrix)
+    reference = sp.posthoc_nemenyi_friedman(matrix).to_numpy()
+    pvalues = ranks.nemenyi(test)
+    np.testing.assert_allclose(pvalues.to_numpy(), reference)
+    # the CD and the p-values take the same decision on every pair
+    average = np.array([test.average_ranks[m] for m in test.methods])
+    by_cd = np.abs(average[:, None] - average[None, :]) > test.critical_difference
+    by_p = reference < test.alpha
+    np.fill_diagonal(by_p, False)
+    np.testing.assert_array_equal(by_cd, by_p)
+    assert by_cd.any() and not by_cd.all()  # the case has both decisions
+
+
+def test_a_method_missing_a_task_of_a_space_gets_no_rank_there():
+    scores = {  # two spaces; c did not run on t2 of space A
+        "t1": {"a": 0.1, "b": 0.2, "c": 0.3},
+        "t2": {"a": 0.3, "b": 0.2},
+        "u1": {"a": 0.3, "b": 0.1, "c": 0.2},
+    }
+    space_of = {"t1": "A", "t2": "A", "u1": "B"}
+    task_ranks = ranks.ranks_per_task(scores)
+    assert task_ranks == {"t1": {"a": 1, "b": 2, "c": 3}, "t2": {"b": 1, "a": 2},
+                          "u1": {"b": 1, "c": 2, "a": 3}}
+    by_space = ranks.average_ranks_by_space(task_ranks, space_of)
+    assert by_space == {"A": {"a": 1.5, "b": 1.5}, "B": {"a": 3.0, "b": 1.0, "c": 2.0}}
+    assert ranks.average_across_spaces(by_space) == {"a": 2.25, "b": 1.25}
+    # with fewer than 3 complete methods, the Friedman test keeps all three on the tasks
+    # where every one has a score: t2 is left out, not filled in
+    test = ranks.friedman({**scores, "u2": {"a": 0.5, "b": 0.4, "c": 0.6}})
+    assert test.tasks == ("t1", "u1", "u2") and test.methods == ("a", "b", "c")
+
+
+def test_a_nan_score_is_left_out_of_the_task_ranking():
+    task_ranks = ranks.ranks_per_task({"t": {"a": 2.0, "b": math.nan, "c": 1.0, "d": 2.0}})
+    assert task_ranks == {"t": {"a": 2.5, "c": 1.0, "d": 2.5}}
