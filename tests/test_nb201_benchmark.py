@@ -124,4 +124,17 @@ def test_build_reproduces_the_committed_tables(shared_data, tmp_path):
     from benchmarks.build import nb201 as build
 
     assert build.main(["--source", str(shared_data / "nb201"), "--out", str(tmp_path)]) == 0
-    assert TableStore(tmp_path).manifest == TableStore(DATA_ROOT / "nb201").manifest
+    built, committed = TableStore(tmp_path), TableStore(DATA_ROOT / "nb201")
+    assert built.manifest["sources"] == committed.manifest["sources"]
+    assert built.manifest["tables"].keys() == committed.manifest["tables"].keys()
+    # Seed means are sums of floats, and pandas/numpy releases differ in summation order and CSV
+    # parsing by an ulp (seen: 1.4e-14 between numpy 1.x and 2.4): equal to 12 significant
+    # digits, bit-identical otherwise (integer tables, strings).
+    for name in committed.manifest["tables"]:
+        table = name.removesuffix(".npy")
+        new_values, old_values = built.load(table), committed.load(table)
+        assert new_values.dtype == old_values.dtype and new_values.shape == old_values.shape, name
+        if np.issubdtype(old_values.dtype, np.floating):
+            np.testing.assert_allclose(new_values, old_values, rtol=1e-12, atol=0, err_msg=name)
+        else:
+            np.testing.assert_array_equal(new_values, old_values, err_msg=name)
