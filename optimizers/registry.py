@@ -7,10 +7,12 @@ from optimizers.base import Optimizer
 from optimizers.local_search import LocalSearch
 from optimizers.random_search import RandomSearch
 from optimizers.regularized_evolution import RegularizedEvolution
+from optimizers.reinforce import Reinforce
 from optimizers.xnas import XNAS
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
-    cls.name: cls for cls in (RandomSearch, RegularizedEvolution, LocalSearch, Bananas, XNAS)
+    cls.name: cls
+    for cls in (RandomSearch, RegularizedEvolution, LocalSearch, Bananas, XNAS, Reinforce)
 }
 
 

@@ -90,7 +90,7 @@ def test_set_gives_optimizer_hyperparameters_and_records_them(tmp_path, capsys, 
            "re.population_size=5,re.sample_size=2_2seeds")
     _, manifest = ResultsStore(out).read("nb201-cifar10/re/seed-0001")
     assert manifest["optimizer_config"] == {"population_size": 5, "sample_size": 2,
-                                           "deduplicate": False}
+                                           "deduplicate": False, "mutation": "uniform"}
     assert ResultsStore(out).read("nb201-cifar10/ls/seed-0000")[1]["optimizer_config"] == {
         "num_init": 10, "first_improvement": True}
     config = json.loads((out / "experiment.json").read_text())["config"]

@@ -72,10 +72,19 @@ class CategoricalSpace:
     def mutate(self, archs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Change exactly one uniformly chosen position of each arch to a different value."""
         archs = self.validate(archs)
+        n = np.atleast_2d(archs).shape[0]
+        return self.change_positions(archs, rng.integers(0, self.n_dims, size=n), rng)
+
+    def change_positions(
+        self, archs: np.ndarray, dims: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Set position ``dims[i]`` of arch ``i`` to a value drawn uniformly among the
+        ``n_choices - 1`` values it does not hold (the op draw of every one-edit mutation)."""
+        archs = self.validate(archs)
         single = archs.ndim == 1
         out = np.atleast_2d(archs).copy()
         n = out.shape[0]
-        dims = rng.integers(0, self.n_dims, size=n)
+        dims = np.asarray(dims, dtype=np.int64)
         rows = np.arange(n)
         # Draw among the n_choices - 1 other values: shift past the current one.
         shift = (rng.random(n) * (self.n_choices[dims] - 1)).astype(np.int64) + 1

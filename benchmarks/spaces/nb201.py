@@ -17,6 +17,13 @@ OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", 
 # (target node, source node) of each of the 6 positions of the vector.
 EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
 N_ARCHS = len(OPS) ** len(EDGES)
+# Positions of each intermediate node's incoming edges (contiguous in ``EDGES``): node 1 has
+# one, node 2 two, node 3 three.
+_INPUTS_OF_NODE = tuple(
+    tuple(k for k, (dst, _) in enumerate(EDGES) if dst == node) for node in (1, 2, 3)
+)
+_FIRST_EDGE = np.array([inputs[0] for inputs in _INPUTS_OF_NODE], dtype=np.int64)
+_N_INPUTS = np.array([len(inputs) for inputs in _INPUTS_OF_NODE], dtype=np.int64)
 
 # --- path encoding (BANANAS, White et al. 2021) ---------------------------------------------
 # The 4 input->output routes of the cell, as positions of the arch vector, from the input side:
@@ -90,6 +97,21 @@ class NB201Space(CategoricalSpace):
         ):
             raise ValueError(f"NB201 row index must be an int in [0, {N_ARCHS - 1}], got {rows!r}")
         return self._arch_of_row[rows_arr].copy()
+
+    # --- moves ----------------------------------------------------------------------------
+    def mutate_node_first(self, archs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One-edit mutation as the NAS-Bench-201 paper's REA makes it: pick one of the 3
+        intermediate nodes uniformly, then one of its incoming edges uniformly, then a different
+        op uniformly (``mutate_arch_func`` in AutoDL-Projects ``exps/NAS-Bench-201-algos/R_EA.py``
+        and ``mutate_topology_func`` in ``exps/NATS-algos/regularized_ea.py``:
+        ``random.randint`` over ``nodes``, again over the node's inputs, then ``random.choice``
+        over the 5 ops until it differs). Edge 1<-0 is therefore changed with probability 1/3,
+        each node-2 edge 1/6 and each node-3 edge 1/9, where ``mutate`` gives every edge 1/6."""
+        archs = self.validate(archs)
+        n = np.atleast_2d(archs).shape[0]
+        nodes = rng.integers(0, len(_INPUTS_OF_NODE), size=n)
+        picks = (rng.random(n) * _N_INPUTS[nodes]).astype(np.int64)
+        return self.change_positions(archs, _FIRST_EDGE[nodes] + picks, rng)
 
     # --- encodings ----------------------------------------------------------------------
     def encode(self, archs: np.ndarray, encoding: str = "onehot") -> np.ndarray:
