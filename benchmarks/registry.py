@@ -6,7 +6,8 @@ from collections.abc import Callable
 from functools import cache
 
 from benchmarks.base import Benchmark
-from benchmarks.tnb101 import NAMES as TNB101_NAMES  # the name list only; tables load lazily
+from benchmarks.nbgraph import NAMES as NBGRAPH_NAMES  # the name lists only; tables load lazily
+from benchmarks.tnb101 import NAMES as TNB101_NAMES
 
 
 def _nb201(name: str) -> Benchmark:
@@ -21,6 +22,12 @@ def _nb301(name: str, **options) -> Benchmark:
     return load_nb301(name, **options)
 
 
+def _nbgraph(name: str) -> Benchmark:
+    from benchmarks.nbgraph import NBGraphBenchmark
+
+    return NBGraphBenchmark(name)
+
+
 def _tnb101(name: str) -> Benchmark:
     from benchmarks.tnb101 import TNB101Benchmark
 
@@ -33,6 +40,7 @@ _LOADERS: dict[str, Callable[[str], Benchmark]] = {
     "nb201-imagenet16-120": _nb201,
     "nb301-cifar10": _nb301,
     **dict.fromkeys(TNB101_NAMES, _tnb101),
+    **dict.fromkeys(NBGRAPH_NAMES, _nbgraph),
 }
 
 

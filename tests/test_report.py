@@ -306,6 +306,7 @@ def test_search_space_from_the_benchmark_name_or_the_manifest():
     assert space_name("tnb101-micro-ninapro") == "TNB101-micro"
     assert space_name("tnb101-macro-jigsaw") == "TNB101-macro"
     assert space_name("whatever-x", "darts") == "DARTS"
+    assert space_name("nbgraph-cora") == space_name("nbgraph-proteins") == "Graph"
 
 
 def test_suite_preset_grids_every_optimizer_on_every_benchmark():

@@ -34,6 +34,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from benchmarks.spaces.categorical import CategoricalSpace
+from benchmarks.spaces.table import TableSpace, check_rows
 from benchmarks.spaces.vectors import as_int_vectors
 
 # --- micro ------------------------------------------------------------------------------------
@@ -67,15 +68,6 @@ def _parse_tuple(text: str) -> list[int] | None:
     return [int(t) for t in match.group(1).split(",")]
 
 
-def _check_rows(rows, size: int, name: str) -> np.ndarray:
-    rows_arr = np.asarray(rows)
-    if rows_arr.dtype.kind not in "iu" or rows_arr.size and (
-        rows_arr.min() < 0 or rows_arr.max() >= size
-    ):
-        raise ValueError(f"{name} row must be an int in [0, {size - 1}], got {rows!r}")
-    return rows_arr
-
-
 def _check_style(style: str) -> None:
     if style not in ("tnb101", "naslib"):
         raise ValueError(f"unknown string style {style!r}; accepted: tnb101, naslib")
@@ -105,7 +97,7 @@ class TNB101MicroSpace(CategoricalSpace):
 
     def from_index(self, rows: np.ndarray | int) -> np.ndarray:
         """Arch vector(s) of table row(s)."""
-        return self.from_code(_check_rows(rows, self.size, self.name))
+        return self.from_code(check_rows(rows, self.size, self.name))
 
     # --- strings ------------------------------------------------------------------------
     def to_string(self, arch: np.ndarray | Sequence[int], style: str = "tnb101") -> str:
@@ -155,114 +147,7 @@ class TNB101MicroSpace(CategoricalSpace):
         return self.validate(np.array(values, dtype=np.int64))
 
 
-class _TableSpace:
-    """Shared machinery of spaces whose valid archs are an explicit list: the rows, a bijection
-    through a lookup table, and a precomputed neighbour graph (CSR) for mutate/neighbours.
-    Subclasses set ``name``, ``n_dims``, ``_arch_of_row``, ``_lookup`` and ``_nbr_ptr`` /
-    ``_nbr_rows``, and implement ``_codes`` (arch -> lookup position) and ``_explain``."""
-
-    name = "table-space"
-    encodings: tuple[str, ...] = ("onehot",)
-    n_dims: int
-    _arch_of_row: np.ndarray
-    _lookup: np.ndarray  # row of each lookup position, -1 where no valid arch
-    _nbr_ptr: np.ndarray
-    _nbr_rows: np.ndarray
-
-    @property
-    def size(self) -> int:
-        return int(self._arch_of_row.shape[0])
-
-    def _codes(self, archs: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def _explain(self, arch: np.ndarray) -> str:
-        raise NotImplementedError
-
-    def _rows_of(self, archs: np.ndarray) -> np.ndarray:
-        """Rows of an int array already in range; -1 for archs outside the space."""
-        return self._lookup[self._codes(archs)]
-
-    # --- validity -----------------------------------------------------------------------
-    def validate(self, archs: np.ndarray | Sequence[int]) -> np.ndarray:
-        """Return ``archs`` as int64, raising ValueError that names the first bad arch and the
-        rule it breaks."""
-        arr = self._validate_range(archs)
-        if arr.size:
-            rows = self._rows_of(np.atleast_2d(arr))
-            if (rows < 0).any():
-                bad = np.atleast_2d(arr)[int(np.flatnonzero(rows < 0)[0])]
-                raise ValueError(f"bad {self.name} arch {bad.tolist()}: {self._explain(bad)}")
-        return arr
-
-    def _validate_range(self, archs) -> np.ndarray:
-        raise NotImplementedError
-
-    def is_valid(self, archs: np.ndarray) -> np.ndarray:
-        """Boolean per arch (never raises for a well-shaped int array)."""
-        arr = np.atleast_2d(np.asarray(archs))
-        ok = np.zeros(arr.shape[0], dtype=bool)
-        if arr.ndim != 2 or arr.shape[1] != self.n_dims or arr.dtype.kind not in "iu":
-            return ok
-        in_range = self._in_range(arr)
-        ok[in_range] = self._rows_of(arr[in_range].astype(np.int64)) >= 0
-        return ok
-
-    def _in_range(self, arr: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    # --- rows ---------------------------------------------------------------------------
-    def to_index(self, archs: np.ndarray | Sequence[int]) -> np.ndarray | int:
-        """Table row of each arch (an int for a single arch)."""
-        archs = self.validate(archs)
-        rows = self._rows_of(np.atleast_2d(archs))
-        return int(rows[0]) if archs.ndim == 1 else rows
-
-    def from_index(self, rows: np.ndarray | int) -> np.ndarray:
-        """Arch vector(s) of table row(s)."""
-        return self._arch_of_row[_check_rows(rows, self.size, self.name)].copy()
-
-    def enumerate(self) -> np.ndarray:
-        """Every arch of the space, in row order."""
-        return self._arch_of_row.copy()
-
-    # --- sampling and moves -------------------------------------------------------------
-    def sample(self, rng: np.random.Generator, n: int | None = None) -> np.ndarray:
-        """Uniform over the valid archs: shape (n, d), or (d,) when ``n`` is None."""
-        rows = (rng.random(1 if n is None else int(n)) * self.size).astype(np.int64)
-        archs = self._arch_of_row[rows].copy()
-        return archs[0] if n is None else archs
-
-    def mutate(self, archs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Replace each arch by one of its ``neighbours``, drawn uniformly."""
-        archs = self.validate(archs)
-        rows = self._rows_of(np.atleast_2d(archs))
-        start = self._nbr_ptr[rows]
-        count = self._nbr_ptr[rows + 1] - start
-        pick = start + (rng.random(rows.size) * count).astype(np.int64)
-        out = self._arch_of_row[self._nbr_rows[pick]].copy()
-        return out[0] if archs.ndim == 1 else out
-
-    def neighbours(self, arch: np.ndarray | Sequence[int]) -> np.ndarray:
-        """Every arch one move away from ``arch`` (the move is the subclass's), in row order."""
-        arch = self.validate(arch)
-        if arch.ndim != 1:
-            raise ValueError("neighbours takes one arch")
-        row = int(self._rows_of(arch[None, :])[0])
-        return self._arch_of_row[self._nbr_rows[self._nbr_ptr[row]: self._nbr_ptr[row + 1]]].copy()
-
-    def _install_neighbours(self, src: np.ndarray, dst: np.ndarray) -> None:
-        """Store the directed neighbour pairs (src row -> dst row) as CSR, deduplicated."""
-        pairs = np.unique(np.stack([src, dst], axis=1), axis=0)
-        pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-        counts = np.bincount(pairs[:, 0], minlength=self.size)
-        if (counts == 0).any():
-            raise ValueError(f"{self.name}: an arch has no neighbour")
-        self._nbr_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        self._nbr_rows = pairs[:, 1].astype(np.int64)
-
-
-class TNB101MacroSpace(_TableSpace):
+class TNB101MacroSpace(TableSpace):
     """3,256 networks of 4-6 modules. Moves are single edits of the module sequence.
 
     ``neighbours``/``mutate`` use edit distance 1 on the module sequence: change one module,
@@ -416,7 +301,7 @@ def _macro_rules(archs: np.ndarray) -> np.ndarray:
     ], axis=1)
 
 
-class SubsetSpace(_TableSpace):
+class SubsetSpace(TableSpace):
     """The archs of ``base`` listed in ``archs`` (rows in ``base`` row order), nothing else.
 
     A benchmark whose public record covers only part of a space searches this instead, so that

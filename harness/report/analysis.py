@@ -12,7 +12,7 @@ from harness.report import ranks
 from harness.report.load import Experiment
 from harness.report.tables import Stat, aggregate
 
-SPACE_ORDER = ("NB201", "DARTS", "TNB101-micro", "TNB101-macro")
+SPACE_ORDER = ("NB201", "DARTS", "TNB101-micro", "TNB101-macro", "Graph")
 
 # How each task is ranked: by regret where the benchmark's optimum is known, else by the final
 # recommended validation value (higher is better).

@@ -89,11 +89,12 @@ def space_name(benchmark: str, manifest_space: str | None = None) -> str:
     """The search space a benchmark belongs to, as the NAS-Bench-Suite groups them: from the
     manifest when it names a known space, else from the benchmark name's prefix."""
     known = {"nb201": "NB201", "darts": "DARTS", "tnb101-micro": "TNB101-micro",
-             "tnb101-macro": "TNB101-macro"}
+             "tnb101-macro": "TNB101-macro", "nbgraph": "Graph", "nbgraph-proteins": "Graph"}
     if manifest_space in known:
         return known[manifest_space]
     for prefix, space in (("nb201-", "NB201"), ("nb301-", "DARTS"),
-                          ("tnb101-micro-", "TNB101-micro"), ("tnb101-macro-", "TNB101-macro")):
+                          ("tnb101-micro-", "TNB101-micro"), ("tnb101-macro-", "TNB101-macro"),
+                          ("nbgraph-", "Graph")):
         if benchmark.startswith(prefix):
             return space
     return benchmark.split("-")[0]  # an unknown family is a space of its own

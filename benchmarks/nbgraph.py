@@ -1,0 +1,162 @@
+"""NAS-Bench-Graph (Qin et al., NeurIPS 2022 Datasets and Benchmarks): GNN architectures on 9
+node-classification datasets, one benchmark ``nbgraph-<dataset>`` each.
+
+The answers are the upstream light record's (see the tables' ``PROVENANCE.md``), one value per
+architecture:
+
+- ``valid_acc`` (%): validation accuracy, the search objective (upstream ``valid_perf`` x 100);
+- ``test_acc`` (%): test accuracy, the reported metric (upstream ``perf`` x 100);
+- ``latency`` (s) and ``params`` (millions): cost metrics, lower is better, visible to a search
+  like NB201's ``params`` (they are known without training).
+
+The light record holds no per-seed values, so a query has no seed noise and an ``rng`` is
+ignored; one fidelity, ``final``. It holds no training time either: ``cost`` is 0 and
+``cost_known`` is False, so budgets must be in queries (a budget in seconds is refused).
+
+``nbgraph-proteins`` searches its own space (ops ``gcn, sage, arma, fc, skip``; 2,021 distinct
+architectures), the other 8 the 9-op space (26,206). Both are ``NBGraphSpace``; its rows are the
+equivalence classes that the record keys, in ascending order of the upstream key.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from benchmarks.base import Benchmark, Metric
+from benchmarks.spaces.nbgraph import OPS, PROTEINS_OPS, NBGraphSpace
+from benchmarks.store import DATA_ROOT, DataIntegrityError, TableStore
+
+DATASETS: tuple[str, ...] = ("cora", "citeseer", "pubmed", "cs", "physics", "photo", "computers",
+                             "arxiv", "proteins")
+NAMES: tuple[str, ...] = tuple(f"nbgraph-{d}" for d in DATASETS)
+FIDELITY = "final"
+METRICS: tuple[str, ...] = ("valid_acc", "test_acc", "latency", "params")
+# space -> (ops, datasets searched in it)
+SPACES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "nbgraph": (OPS, DATASETS[:-1]),
+    "nbgraph-proteins": (PROTEINS_OPS, ("proteins",)),
+}
+NO_NETWORKS = ("NAS-Bench-Graph's public record has no networks and no graphs to score: only "
+               "the accuracies, latency and parameter count of each architecture")
+
+
+def space_of(dataset: str) -> str:
+    return "nbgraph-proteins" if dataset == "proteins" else "nbgraph"
+
+
+def table_stem(dataset: str, metric: str) -> str:
+    return f"{dataset}.{metric}"
+
+
+@lru_cache(maxsize=1)
+def _store() -> TableStore:
+    return TableStore(DATA_ROOT / "nbgraph")
+
+
+@lru_cache(maxsize=2)
+def load_space(name: str) -> NBGraphSpace:
+    """The space ``name`` with its row tables from the checked store (computing the canonical
+    form of every vector takes longer than loading them; the tests check they agree)."""
+    store = _store()
+    rows = (store.load(f"{name}.arch_of_row"), store.load(f"{name}.row_of_code"))
+    return NBGraphSpace(SPACES[name][0], name, rows=rows)
+
+
+class NBGraphBenchmark(Benchmark):
+    """One dataset of NAS-Bench-Graph. Tables are re-indexed by the arch's base-10 code on first
+    use, so a query is one matrix-vector product and one gather, as on NB201."""
+
+    kind = "tabular"
+    fidelities = (FIDELITY,)
+    default_fidelity = FIDELITY
+    objective = "valid_acc"
+    report_metric = "test_acc"
+    cost_known = False  # no training time in the public record: budgets must be in queries
+    no_networks = NO_NETWORKS  # why zero-cost proxies cannot run here
+
+    def __init__(self, name: str) -> None:
+        if name not in NAMES:
+            raise ValueError(f"unknown NAS-Bench-Graph benchmark {name!r}; accepted: "
+                             f"{', '.join(NAMES)}")
+        self.name = name
+        self.dataset = name.removeprefix("nbgraph-")
+        self.space = load_space(space_of(self.dataset))
+        store = _store()
+        self.checksum = store.checksum
+        split = f"{self.dataset} (NAS-Bench-Graph light record)"
+        self.metrics = {
+            "valid_acc": Metric("valid_acc", "validation accuracy (%)", f"{split} valid_perf",
+                                validation=True),
+            "test_acc": Metric("test_acc", "test accuracy (%)", f"{split} perf",
+                               validation=False),
+            "latency": Metric("latency", "inference latency (s)", f"{split} latency",
+                              validation=True, higher_is_better=False),
+            "params": Metric("params", "parameters (millions)", f"{split} para",
+                             validation=True, higher_is_better=False),
+        }
+        self._rows: dict[str, np.ndarray] = {}
+        for metric in METRICS:
+            values = store.load(table_stem(self.dataset, metric))
+            if values.shape != (self.space.size,):
+                raise DataIntegrityError(f"{table_stem(self.dataset, metric)} has shape "
+                                         f"{values.shape}, expected ({self.space.size},)")
+            self._rows[metric] = values
+        self._by_code: dict[str, np.ndarray] = {}
+        self._radix = self.space._radix
+
+    def _code_table(self, metric: str, fidelity: str | None) -> np.ndarray:
+        table = self._by_code.get(metric)
+        if table is None:
+            self.check_metric(metric)
+            lookup = self.space._lookup
+            table = np.full(lookup.shape, np.nan)
+            known = lookup >= 0
+            table[known] = self._rows[metric][lookup[known]]
+            table.flags.writeable = False
+            self._by_code[metric] = table
+        if fidelity is not None and fidelity != FIDELITY:
+            self.check_fidelity(fidelity)
+        return table
+
+    def query(
+        self,
+        archs: np.ndarray,
+        metric: str,
+        fidelity: str | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray | float:
+        """``metric`` of each arch: an array for a batch (n, 5), a float for one arch.
+        Equivalent archs get the same answer (one trained network). ``rng`` is accepted for the
+        common interface and ignored: the record has one value per arch."""
+        table = self._code_table(metric, fidelity)
+        arr = np.asarray(archs)
+        if arr.dtype.kind not in "iu" or arr.ndim not in (1, 2) or arr.shape[-1] != 5:
+            arr = self.space.validate(arr)
+        if arr.size and (arr.min() < 0 or arr.max() > 9):
+            self.space.validate(arr)  # raises with the bad value named
+        values = table[arr @ self._radix]
+        if np.isnan(values).any():
+            self.space.validate(arr)  # an all-skip arch, or an op outside proteins' five
+        return float(values) if arr.ndim == 1 else values
+
+    def cost(self, archs: np.ndarray, fidelity: str | None = None) -> np.ndarray | float:
+        """0 simulated seconds: the record has no training time (``cost_known`` is False)."""
+        self.check_fidelity(fidelity)
+        archs = self.space.validate(archs)
+        return 0.0 if archs.ndim == 1 else np.zeros(archs.shape[0])
+
+    def optimum(self, metric: str, fidelity: str | None = None) -> tuple[float, np.ndarray]:
+        """Best value of ``metric`` (the lowest for latency and params) over every distinct
+        architecture and its canonical vector; ties go to the lowest row (upstream key)."""
+        self.check_metric(metric)
+        self.check_fidelity(fidelity)
+        values = self._rows[metric]
+        best = int(np.argmax(values) if self.metrics[metric].higher_is_better
+                   else np.argmin(values))
+        return float(values[best]), self.space.from_index(best)
+
+    def all_archs(self) -> np.ndarray:
+        """Every distinct architecture (canonical vectors), in row order."""
+        return self.space.enumerate()
