@@ -14,7 +14,12 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Metric:
-    """One answer a benchmark can give. ``split`` names the official data split it comes from."""
+    """One answer a benchmark can give. ``split`` names the official data split it comes from.
+
+    ``free`` marks a cost known without training (parameters, FLOPs, a table's measured
+    latency): the oracle answers it at no budget, as a hardware-aware method measures latency
+    before it trains. A benchmark joins multi-objective search just by declaring such metrics.
+    ``unit`` is the unit its values are in (constraints are written in it)."""
 
     name: str
     description: str
@@ -22,6 +27,8 @@ class Metric:
     validation: bool  # may an optimizer see it?
     per_seed: tuple[str, ...] = ()  # fidelities with single-seed values (else only seed means)
     higher_is_better: bool = True
+    free: bool = False
+    unit: str = ""
 
 
 class Benchmark:
@@ -61,6 +68,11 @@ class Benchmark:
     @property
     def validation_metrics(self) -> tuple[str, ...]:
         return tuple(name for name, m in self.metrics.items() if m.validation)
+
+    @property
+    def free_metrics(self) -> tuple[str, ...]:
+        """Costs known without training (see ``Metric.free``); empty: single-objective only."""
+        return tuple(name for name, m in self.metrics.items() if m.free and m.validation)
 
     def check_metric(self, metric: str) -> Metric:
         info = self.metrics.get(metric)

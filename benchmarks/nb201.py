@@ -21,6 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from benchmarks.base import Benchmark, Metric
+from benchmarks.networks import nb201_cost
 from benchmarks.spaces.nb201 import N_ARCHS, NB201Space
 from benchmarks.store import DATA_ROOT, TableStore
 
@@ -72,23 +73,38 @@ class NB201Benchmark(Benchmark):
             "test_acc": Metric("test_acc", "top-1 test accuracy (%), seed mean", test_split,
                                validation=False),
             "train_time": Metric("train_time", "training seconds of the schedule on the search "
-                                 "split", "timing", validation=True, higher_is_better=False),
-            "params": Metric("params", "parameters (millions)", "network", validation=True,
-                             higher_is_better=False),
+                                 "split", "timing", validation=True, higher_is_better=False,
+                                 unit="s"),
+            "params": Metric("params", "parameters (millions), as NATS-Bench records them",
+                             "network", validation=True, higher_is_better=False, free=True,
+                             unit="M"),
+            "flops": Metric("flops", "MFLOPs of one image (multiply-adds of convs and the "
+                            "classifier, NATS-Bench's flop), of the network the space builds",
+                            "network", validation=True, higher_is_better=False, free=True,
+                            unit="MFLOPs"),
+            "latency": Metric("latency", "inference latency (s) as NATS-Bench measured it",
+                              "timing", validation=True, higher_is_better=False, free=True,
+                              unit="s"),
         }
         seeds = store.load(f"{ds}.valid_acc.hp200.seeds")[by_code]
         self._seed_values = seeds
         self._seed_counts = (~np.isnan(seeds)).sum(axis=1)
         train_time = store.load(f"{ds}.train_time.hp200")[by_code]
         params = store.load(f"{ds}.params")[by_code]
+        latency = store.load(f"{ds}.latency")[by_code]
+        # closed form of the network (benchmarks.networks.nb201_cost): equals the official
+        # records' flop; code order, like the tables
+        flops = nb201_cost.flops(self.space.from_index(by_code), ds)
         self._tables: dict[tuple[str, str], np.ndarray] = {
             ("valid_acc", "hp200"): np.nanmean(seeds, axis=1),
             ("test_acc", "hp200"): store.load(f"{ds}.test_acc.hp200")[by_code],
             ("valid_acc", "hp12"): store.load(f"{ds}.valid_acc.hp12")[by_code],
             ("test_acc", "hp12"): store.load(f"{ds}.test_acc.hp12")[by_code],
-            ("params", "hp200"): params,
-            ("params", "hp12"): params,
         }
+        for fidelity in self.fidelities:  # costs of the network, whatever the schedule
+            self._tables[("params", fidelity)] = params
+            self._tables[("flops", fidelity)] = flops
+            self._tables[("latency", fidelity)] = latency
         # NATS-Bench times an epoch the same in both schedules (checked on the official
         # records: hp12 time = hp200 time * 12 / 200 exactly), so the hp12 cost is derived.
         for fidelity, epochs in FIDELITY_EPOCHS.items():

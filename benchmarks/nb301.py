@@ -6,6 +6,10 @@ accuracy (%) and the training time (s) up to that epoch. NAS-Bench-301 has no te
 this benchmark has no test metric (``report_metric = None``) and, over ~10^18 archs, no known
 optimum: runs report their incumbent's validation accuracy, and regret as n/a.
 
+``params`` and ``flops`` are free cost metrics (known without training, see
+``benchmarks.base.Metric``) of the network NAS-Bench-Suite-Zero counted for every NB301 arch,
+computed in closed form (``benchmarks.networks.darts_cost``, ~300,000 archs/s).
+
 Fidelities are ``"epoch1"`` .. ``"epoch98"`` (default ``"epoch98"``, the full schedule);
 ``check_fidelity`` also takes the epoch as an int. ``train_time`` at a fidelity is the
 surrogate's own runtime prediction for that epoch, and ``cost`` is exactly that: the surrogate
@@ -85,7 +89,8 @@ class NB301Benchmark(Benchmark):
             "valid_acc": Metric("valid_acc", "top-1 validation accuracy (%) at the epoch",
                                 split, validation=True),
             "train_time": Metric("train_time", "training seconds up to the epoch", split,
-                                 validation=True, higher_is_better=False),
+                                 validation=True, higher_is_better=False, unit="s"),
+            **COST_METRICS,
         }
         self._encoder = _Encoder(tables)
         self._session = _session(_checked_bytes(store, MODEL_FILE))
@@ -116,6 +121,9 @@ class NB301Benchmark(Benchmark):
         """``metric`` of each arch at ``fidelity``: an array (n,) for a batch (n, 32), a float
         for one arch. ``rng`` is ignored: the surrogate is deterministic."""
         self.check_metric(metric)
+        if metric in COST_METRICS:  # the same network at every epoch
+            self.check_fidelity(fidelity)
+            return _network_cost(self.space.validate(archs), metric)
         column = OUTPUT_COLUMN[metric]
         epoch = int(self.check_fidelity(fidelity)[len("epoch"):])
         archs = self.space.validate(archs)
@@ -145,6 +153,25 @@ class NB301Benchmark(Benchmark):
     def _predict_one(self, arch: tuple[int, ...], epoch: int) -> tuple[float, float]:
         acc, runtime = self._predict(np.array([arch], dtype=np.int64), epoch)[0].tolist()
         return acc, runtime
+
+
+# Costs of the network NAS-Bench-Suite-Zero counted for NB301 (8 cells, C = 32; closed forms of
+# benchmarks.networks.darts_cost, equal to its published params and flops on all 725 archs).
+_NETWORK = "NAS-Bench-Suite-Zero's 8-cell, 32-channel DARTS network"
+COST_METRICS = {
+    "params": Metric("params", f"parameters (millions) of {_NETWORK}", "network",
+                     validation=True, higher_is_better=False, free=True, unit="M"),
+    "flops": Metric("flops", f"MFLOPs of one image (multiply-adds of convs and the classifier) "
+                    f"through {_NETWORK}", "network", validation=True, higher_is_better=False,
+                    free=True, unit="MFLOPs"),
+}
+
+
+def _network_cost(archs: np.ndarray, metric: str) -> np.ndarray | float:
+    from benchmarks.networks import darts_cost
+
+    values = darts_cost.params(archs) if metric == "params" else darts_cost.flops(archs)
+    return float(values[0]) if archs.ndim == 1 else values
 
 
 class _Encoder:

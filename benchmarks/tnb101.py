@@ -15,7 +15,9 @@ There is no test metric (``report_metric`` is None) and one fidelity, ``final``.
 each architecture once per task (7,352 x 7 = 51,464 models), so a query has no seed noise and an
 ``rng`` is ignored. No training time is in the public record: ``cost`` is 0 and ``cost_known`` is
 False, so budgets on TNB101 must be given in queries (``harness.search.run`` refuses a budget in
-seconds, which could never bind).
+seconds, which could never bind). Nor has it any cost metric (no parameters, FLOPs or latency
+in the public record): TNB101 is single-objective only, and ``--objectives``/``--constraint``
+naming a cost refuse it.
 
 ninapro, scifar100 and svhn were evaluated on 192 of the 4,096 micro cells only. Their
 benchmarks search ``SubsetSpace`` of exactly those cells (``space.size == 192``), so every

@@ -55,6 +55,10 @@ def test_every_value_of_the_official_records_matches(shared_data, name):
         assert bench.query(arch, "train_time") == pytest.approx(
             expected["train_time.hp200"], abs=1e-9)
         assert bench.query(arch, "params") == pytest.approx(expected["params"], abs=1e-12)
+        assert bench.query(arch, "latency") == expected["latency"]  # exactly, in seconds
+        search_run = next(r for (ds, _), r in record["200"]["all_results"].items()
+                          if ds == SEARCH_DATASET[bench.dataset])
+        assert bench.query(arch, "flops") == pytest.approx(search_run["flop"], abs=1e-9)
         draws = {bench.query(arch, "valid_acc", rng=rng) for _ in range(60)}
         assert draws == set(seeds)  # one seed's value per query, every seed reachable
         # NATS-Bench times an epoch the same in both schedules: the hp12 cost is derived.
@@ -138,3 +142,26 @@ def test_build_reproduces_the_committed_tables(shared_data, tmp_path):
             np.testing.assert_allclose(new_values, old_values, rtol=1e-12, atol=0, err_msg=name)
         else:
             np.testing.assert_array_equal(new_values, old_values, err_msg=name)
+
+
+def test_free_metrics_are_the_network_costs():
+    bench = benchmarks.load("nb201-imagenet16-120")
+    assert bench.free_metrics == ("params", "flops", "latency")
+    assert {bench.metrics[m].unit for m in bench.free_metrics} == {"M", "MFLOPs", "s"}
+    assert not bench.metrics["valid_acc"].free and not bench.metrics["train_time"].free
+    assert benchmarks.load("tnb101-micro-jigsaw").free_metrics == ()  # single-objective only
+
+
+def test_build_stops_when_a_latency_disagrees_with_an_official_record(shared_data):
+    from benchmarks.build import nb201 as build
+
+    store = TableStore(DATA_ROOT / "nb201")
+    tables = {name[: -len(".npy")]: np.array(store.load(name[: -len(".npy")]))
+              for name in store.manifest["tables"]}
+    meta_path = shared_data / "nb201" / "official_format" / "meta.pickle.pbz2"
+    with bz2.open(meta_path) as f:
+        strings = list(pickle.load(f)["meta_archs"])
+    build.check_against_official(shared_data / "nb201", tables, strings, [])  # as committed
+    tables["cifar100.latency"][284] += 1e-6
+    with pytest.raises(SystemExit, match="row 284 cifar100.latency"):
+        build.check_against_official(shared_data / "nb201", tables, strings, [])

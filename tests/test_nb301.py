@@ -46,11 +46,12 @@ def test_registered_surrogate_without_test_metric(bench) -> None:
     assert NAME in benchmarks.names()
     assert bench.kind == "surrogate" and bench.space.name == "darts"
     assert bench.report_metric is None and bench.objective == "valid_acc"
-    assert set(bench.metrics) == {"valid_acc", "train_time"}
-    assert bench.validation_metrics == ("valid_acc", "train_time")
+    assert set(bench.metrics) == {"valid_acc", "train_time", "params", "flops"}
+    assert bench.validation_metrics == ("valid_acc", "train_time", "params", "flops")
+    assert bench.free_metrics == ("params", "flops")
     assert bench.optimum("valid_acc") is None
     assert bench.checksum == TableStore(nb301.FOLDER).checksum and len(bench.checksum) == 64
-    with pytest.raises(ValueError, match="unknown metric 'test_acc'.*valid_acc, train_time"):
+    with pytest.raises(ValueError, match="unknown metric 'test_acc'.*valid_acc, train_time, params, flops"):
         bench.query(bench.space.sample(np.random.default_rng(0)), "test_acc")
 
 

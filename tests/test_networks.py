@@ -175,3 +175,75 @@ def test_build_network_rejects_bad_archs(torch_nb201):
         torch_nb201.build_network([0, 1, 2, 3, 4, 5], 10)
     with pytest.raises(ValueError, match="num_classes"):
         torch_nb201.build_network([0, 1, 2, 3, 4, 0], 0)
+
+
+# --- DARTS (nb301-cifar10): closed forms of benchmarks.networks.darts_cost -------------------
+def test_darts_closed_forms_equal_the_suites_725_published_counts():
+    """NAS-Bench-Suite-Zero's nb301 ``params`` and ``flops`` (tensorwatch) of all 725 archs."""
+    from benchmarks import zerocost
+    from benchmarks.networks import darts_cost
+
+    table = zerocost.load("nb301-cifar10")
+    assert len(table.archs) == 725
+    np.testing.assert_array_equal(darts_cost.param_count(table.archs),
+                                  np.round(table.score(table.archs, "params") * 1e6))
+    np.testing.assert_array_equal(darts_cost.flop_count(table.archs, convention="tensorwatch"),
+                                  np.round(table.score(table.archs, "flops") * 1e6))
+    bench = benchmarks.load("nb301-cifar10")
+    np.testing.assert_array_equal(bench.query(table.archs, "params"),
+                                  darts_cost.param_count(table.archs) / 1e6)
+    assert set(bench.free_metrics) == {"params", "flops"}
+
+
+def test_darts_eval_network_parameters_equal_the_official_nb301_record(shared_data):
+    """The official NB301 result file trains a 20-cell, 50-channel network with its auxiliary
+    head and records ``model_parameters``; the closed form of that network gives the same."""
+    from benchmarks.networks import darts_cost
+    from benchmarks.spaces.darts import OPS as DARTS_OPS
+
+    record = json.loads((shared_data / "nb301/official_format/results_0.json").read_text())
+    config = record["optimized_hyperparamater_config"]
+    prefix = "NetworkSelectorDatasetInfo:darts:"
+    first_edge = (0, 2, 5, 9)  # edges of node k + 2 are numbered from first_edge[k], by input
+    vector = []
+    for cell in ("normal", "reduce"):
+        for node in range(4):
+            inputs = (0, 1) if node == 0 else sorted(
+                int(i) for i in config[f"{prefix}inputs_node_{cell}_{node + 2}"].split("_"))
+            for i in inputs:
+                op = config[f"{prefix}edge_{cell}_{first_edge[node] + i}"]
+                vector += [i, DARTS_OPS.index(op)]
+    net = darts_cost.DartsNetwork(channels=config[f"{prefix}init_channels"],
+                                  layers=config[f"{prefix}layers"], affine_ops=True,
+                                  auxiliary=config[f"{prefix}auxiliary"])
+    assert darts_cost.param_count(np.array(vector), net)[0] == record["info"][0][
+        "model_parameters"] == 6_369_358
+
+
+@pytest.mark.parametrize("variant", ["proxy", "eval"])
+def test_darts_closed_forms_equal_hooks_on_the_built_network(variant):
+    pytest.importorskip("torch")
+    from benchmarks.networks import darts_cost, darts_eval
+    from benchmarks.networks.flops import count_flops
+    from benchmarks.spaces.darts import DartsSpace
+
+    archs = DartsSpace().sample(np.random.default_rng(3), 2)
+    for arch in archs:
+        if variant == "proxy":
+            net, cfg = darts_eval.build_proxy_network(arch), darts_cost.PROXY
+        else:  # a small evaluation network (affine ops, auxiliary head) keeps the test fast
+            cfg = darts_cost.DartsNetwork(channels=8, layers=5, affine_ops=True, auxiliary=True)
+            net = darts_eval.build_network(arch, channels=8, layers=5, auxiliary=True)
+        assert sum(p.numel() for p in net.parameters()) == darts_cost.param_count(arch, cfg)[0]
+        for convention in darts_cost.CONVENTIONS:
+            assert count_flops(net, (3, 32, 32), convention) == pytest.approx(
+                darts_cost.flops(arch, cfg, convention)[0], abs=1e-9)
+
+
+def test_darts_closed_forms_refuse_bad_archs():
+    from benchmarks.networks import darts_cost
+
+    with pytest.raises(ValueError, match="shape"):
+        darts_cost.params(np.zeros((1, 6), dtype=int))
+    with pytest.raises(ValueError, match="FLOP convention 'thop'"):
+        darts_cost.flops(np.zeros((1, 32), dtype=int), convention="thop")

