@@ -91,10 +91,11 @@ class NBGraphBenchmark(Benchmark):
                                 validation=True),
             "test_acc": Metric("test_acc", "test accuracy (%)", f"{split} perf",
                                validation=False),
+            # costs known without training: free to query (multi-objective search)
             "latency": Metric("latency", "inference latency (s)", f"{split} latency",
-                              validation=True, higher_is_better=False),
+                              validation=True, higher_is_better=False, free=True, unit="s"),
             "params": Metric("params", "parameters (millions)", f"{split} para",
-                             validation=True, higher_is_better=False),
+                             validation=True, higher_is_better=False, free=True, unit="M"),
         }
         self._rows: dict[str, np.ndarray] = {}
         for metric in METRICS:

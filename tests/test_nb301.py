@@ -51,7 +51,8 @@ def test_registered_surrogate_without_test_metric(bench) -> None:
     assert bench.free_metrics == ("params", "flops")
     assert bench.optimum("valid_acc") is None
     assert bench.checksum == TableStore(nb301.FOLDER).checksum and len(bench.checksum) == 64
-    with pytest.raises(ValueError, match="unknown metric 'test_acc'.*valid_acc, train_time, params, flops"):
+    with pytest.raises(ValueError,
+                       match="unknown metric 'test_acc'.*valid_acc, train_time, params, flops"):
         bench.query(bench.space.sample(np.random.default_rng(0)), "test_acc")
 
 
