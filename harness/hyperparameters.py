@@ -13,19 +13,23 @@ import dataclasses
 import re
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import optimizers
+import optimizers.registry
 
 SETTING = re.compile(r"([A-Za-z0-9_-]+)\.([A-Za-z_]\w*)=(.*)")
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
-def parse_settings(settings: Iterable[str]) -> dict[str, dict[str, Any]]:
+def parse_settings(settings: Iterable[str],
+                   classes: Mapping[str, type] | None = None) -> dict[str, dict[str, Any]]:
     """``["re.population_size=20", "ls.first_improvement=true"]`` ->
     ``{"re": {"population_size": 20}, "ls": {"first_improvement": True}}``; ValueError names
-    the bad setting and what is accepted. A name set twice keeps its last value."""
+    the bad setting and what is accepted. A name set twice keeps its last value. ``classes``
+    (name -> optimizer class) adds the run's plugins to the names accepted."""
+    classes = dict(classes or {})
     parsed: dict[str, dict[str, Any]] = {}
     for setting in settings:
         match = SETTING.fullmatch(setting.strip())
@@ -33,10 +37,11 @@ def parse_settings(settings: Iterable[str]) -> dict[str, dict[str, Any]]:
             raise ValueError(f"bad --set {setting!r}: expected OPTIMIZER.NAME=VALUE, e.g. "
                              "re.population_size=20")
         name, field, raw = match.groups()
-        if name not in optimizers.names():
+        accepted = list(dict.fromkeys([*optimizers.registry.builtin_names(), *classes]))
+        if name not in accepted:
             raise ValueError(f"bad --set {setting!r}: unknown optimizer {name!r}; accepted: "
-                             f"{', '.join(optimizers.names())}")
-        config = optimizers.get(name).Config
+                             f"{', '.join(accepted)}")
+        config = (classes.get(name) or optimizers.get(name)).Config
         kinds = typing.get_type_hints(config)
         fields = [f.name for f in dataclasses.fields(config)]
         if field not in fields:

@@ -20,7 +20,9 @@ import numpy as np
 
 import benchmarks
 import optimizers
-from harness.choices import parse_names
+import optimizers.registry
+from harness import plugins
+from harness.choices import parse_methods, parse_names
 from harness.executor import execute
 from harness.hyperparameters import parse_settings
 from harness.oracle import NOISE_MODES, Budget, check_budget
@@ -59,7 +61,8 @@ PRESETS: dict[str, dict] = {
     # every optimizer on every benchmark, then python -m harness.report; reinforce (the NB201
     # paper's baseline, in its protocol) is left out: it is defined on categorical spaces only
     "suite": {
-        "optimizer": ",".join(n for n in optimizers.names() if n not in SUITE_EXCLUDED),
+        "optimizer": ",".join(n for n in optimizers.registry.builtin_names()
+                              if n not in SUITE_EXCLUDED),
         "bench": ",".join(benchmarks.names()),
         "seeds": "20", "budget": "150", "noise": "seed",
         "out": "results/suite", "report": True,
@@ -98,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--optimizer",
-                        help=f"comma-separated; accepted: {', '.join(optimizers.names())}")
+                        help=f"comma-separated; accepted: {', '.join(optimizers.names())}, or "
+                        "package.module:ClassName (a plugin)")
     parser.add_argument("--bench",
                         help=f"comma-separated; accepted: {', '.join(benchmarks.names())}")
     parser.add_argument("--protocol", choices=sorted(PROTOCOLS),
@@ -139,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(e.g. auto or ray://host:10001); default: a local Ray instance")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--no-per-seed", action="store_true", help="summary without seed rows")
+    parser.add_argument("--list", action="store_true",
+                        help="print every optimizer, predictor and benchmark, built-in and "
+                        "installed, and exit")
     supernet_cli.add_arguments(parser)
     return parser
 
@@ -157,9 +164,10 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
         if getattr(args, name) is None:
             raise ValueError(f"--{name} is required (or a --protocol or --preset that sets it)")
     overrides = {name: dict(values) for name, values in preset.get("config", {}).items()}
-    opts = parse_names(args.optimizer, optimizers.names(), "optimizer")
+    classes = parse_methods(args.optimizer, optimizers.registry, "optimizer")
+    opts = list(classes)
     settings = list(getattr(args, "settings", None) or [])
-    for name, values in parse_settings(settings).items():
+    for name, values in parse_settings(settings, classes).items():
         if name not in opts:
             raise ValueError(f"--set {name}.{next(iter(values))}=...: optimizer {name} is not "
                              f"in --optimizer ({', '.join(opts)})")
@@ -180,14 +188,16 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
         if args.fidelity is not None:
             bench.check_fidelity(args.fidelity)
         checksums[name] = bench.checksum
+    paths = {o: plugins.import_path(cls) for o, cls in classes.items()
+             if not optimizers.registry.is_builtin(cls)}
     jobs = [
         Job(benchmark=b, optimizer=o, seed=s, budget=budget, fidelity=args.fidelity,
             noise=args.noise, config=tuple(sorted(overrides.get(o, {}).items())),
-            benchmark_options=options.get(b, ()))
+            benchmark_options=options.get(b, ()), optimizer_path=paths.get(o))
         for b in benches for o in opts for s in range(seeds)
     ]
     for opt in opts:  # refuse bad hyperparameters here, not in a worker after jobs started
-        optimizer_cls = optimizers.get(opt)
+        optimizer_cls = classes[opt]
         try:
             opt_config = make_config(optimizer_cls, overrides.get(opt, {}))
             for name in benches:  # what depends on the space, e.g. an encoding it lacks
@@ -200,6 +210,8 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
         "fidelity": args.fidelity, "noise": args.noise, "protocol": args.protocol,
         "optimizer_config": {o: overrides[o] for o in opts if o in overrides},
     }
+    if paths:  # only then, likewise: what ran, so another version is another experiment
+        config["plugins"] = {o: plugins.provenance(classes[o]) for o in paths}
     if getattr(args, "preset", None):  # only then: earlier experiments resume unchanged
         config["preset"] = args.preset
     if settings:  # only then, likewise; names the default results folder
@@ -239,6 +251,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if supernet_cli.wanted(args):  # weight-sharing search: its own jobs, not ask/tell
         return supernet_cli.main(args, parser)
+    if args.list:
+        print(listing())
+        return 0
     if args.preset == "predictors-suite":
         return _predictors_suite(args, parser)
     try:
@@ -255,23 +270,53 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     preset = PRESETS.get(args.preset or "", {})
     out = Path(args.out or preset.get("out") or default_out(config))
-    store = ResultsStore(out)
     try:
-        store.open_experiment(config, versions())
+        ran = run_grid(jobs, config, out, workers=args.jobs, executor=args.executor,
+                       address=args.address, progress=not args.no_progress)
     except ExperimentMismatchError as error:
         parser.error(str(error))
-    if args.executor == "ray":
-        ran = execute_ray(jobs, out, workers=args.jobs, progress=not args.no_progress,
-                          address=args.address)
-    else:
-        ran = execute(jobs, out, workers=args.jobs, progress=not args.no_progress)
-    wanted = {job.key for job in jobs}
-    rows = [r for r in final_rows(store) if _key(r) in wanted]
+    rows = grid_rows(out, jobs)
     print(f"{ran} run(s) executed, {len(jobs) - ran} already done; results in {out}")
     print(format_summary(rows, per_seed=not (args.no_per_seed or args.preset)))
     if preset.get("report"):
         return _report(out)
     return 0
+
+
+def run_grid(jobs: Sequence[Job], config: dict, out: Path, workers: int = 1,
+             executor: str = "local", address: str | None = None, progress: bool = True) -> int:
+    """Open (or resume) the experiment at ``out`` and run the jobs not done yet with the
+    executor; return how many ran. ExperimentMismatchError: ``out`` holds another config."""
+    ResultsStore(out).open_experiment(config, versions())
+    if executor == "ray":
+        return execute_ray(jobs, out, workers=workers, progress=progress, address=address)
+    return execute(jobs, out, workers=workers, progress=progress)
+
+
+def grid_rows(out: Path, jobs: Sequence[Job]) -> list[dict]:
+    """The final rows (``harness.summary.final_row``) of ``jobs``, in the store's order."""
+    wanted = {job.key for job in jobs}
+    return [r for r in final_rows(ResultsStore(out)) if _key(r) in wanted]
+
+
+def listing() -> str:
+    """Every optimizer, predictor and benchmark, built-in and installed (``--list``)."""
+    from predictors import registry as predictor_registry
+
+    lines = []
+    for title, registry in (("optimizers", optimizers.registry),
+                            ("predictors", predictor_registry)):
+        lines.append(f"{title}:")
+        lines += [f"  {name:<12} built-in" for name in registry.builtin_names()]
+        for name, entry in plugins.installed(registry.GROUP).items():
+            clash = " (refused: clashes with a built-in)" if name in registry.builtin_names() \
+                else ""
+            lines.append(f"  {name:<12} {entry.target} from {entry.distribution} "
+                         f"{entry.version}{clash}")
+    lines.append("benchmarks:")
+    lines += [f"  {name}" for name in benchmarks.names()]
+    lines.append("(any package.module:ClassName is accepted too: --optimizer, --predictor)")
+    return "\n".join(lines)
 
 
 def _report(results: Path) -> int:
@@ -328,7 +373,7 @@ def _predictors_suite(args: argparse.Namespace, parser: argparse.ArgumentParser)
             folder = out / f"test{half}"
             protocol = ["--test-size", str(half), "--train-sizes",
                         ",".join(str(n) for n in sizes if n <= n_archs - half)]
-        for predictor in registry.names():
+        for predictor in registry.builtin_names():
             started = time.perf_counter()
             outcome = _quietly(evaluate.main, ["--predictor", predictor, "--bench", name,
                                                *common, *protocol, "--out", str(folder)])

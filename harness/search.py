@@ -18,6 +18,8 @@ import pyarrow as pa
 
 import benchmarks
 import optimizers
+import optimizers.registry
+from harness import plugins
 from harness.oracle import Budget, Oracle
 from harness.provenance import versions
 
@@ -36,6 +38,9 @@ class Job:
     # benchmarks.load options, e.g. (("official_models", "/abs/nb_models_1.0"),): they travel
     # with the job to any worker process, and leave the job's key unchanged
     benchmark_options: tuple[tuple[str, str], ...] = ()
+    # A plugin's "package.module:ClassName" (None for a built-in or an installed entry point's
+    # name, which ``optimizers.get`` finds by ``optimizer``): how a worker imports the class
+    optimizer_path: str | None = None
 
     @property
     def key(self) -> str:
@@ -54,7 +59,17 @@ class Job:
         }
         if self.benchmark_options:  # absent otherwise: earlier manifests stay as they were
             out["benchmark_options"] = dict(self.benchmark_options)
+        if self.optimizer_path:  # likewise
+            out["optimizer_path"] = self.optimizer_path
         return out
+
+
+def plugin_record(optimizer_cls: type) -> dict:
+    """``{"plugin": {import_path, distribution, version}}`` for an optimizer that is not
+    built in (so a result says exactly what ran), else nothing."""
+    if optimizers.registry.is_builtin(optimizer_cls):
+        return {}
+    return {"plugin": plugins.provenance(optimizer_cls)}
 
 
 def make_config(optimizer_cls, overrides) -> Any:
@@ -87,7 +102,7 @@ def run(job: Job) -> tuple[pa.Table, dict]:
         np.random.default_rng(s) for s in np.random.SeedSequence(job.seed).spawn(2)
     )
     oracle = Oracle(bench, job.budget, rng=noise_rng, fidelity=job.fidelity, noise=job.noise)
-    optimizer_cls = optimizers.get(job.optimizer)
+    optimizer_cls = optimizers.get(job.optimizer_path or job.optimizer)
     optimizer = optimizer_cls(
         bench.space, optimizer_rng, make_config(optimizer_cls, job.config), budget=job.budget
     )
@@ -117,6 +132,7 @@ def run(job: Job) -> tuple[pa.Table, dict]:
                         "best_observed")
         },
         "diagnostics": optimizer.diagnostics(),
+        **plugin_record(optimizer_cls),
         "wall_seconds": round(time.perf_counter() - started, 3),
     }
     return table, manifest

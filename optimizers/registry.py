@@ -1,7 +1,20 @@
-"""Optimizers by name."""
+"""Optimizers by name: the built-in ones, names that installed distributions register under the
+entry-point group ``nas_harness.optimizers``, and ``package.module:ClassName`` import paths.
+
+A plugin is checked when it loads (``check``): it subclasses ``optimizers.base.Optimizer`` and
+implements ``ask``, its ``Config`` is a dataclass (the hyperparameters a run records and
+``--set`` changes), its ``name`` is a folder-safe word that is not a built-in's, and an entry
+point's name is the class's ``name``. A refusal is a ``harness.plugins.PluginError`` naming
+what is wrong.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import re
+
+from harness import plugins
 from optimizers.bananas import Bananas
 from optimizers.base import Optimizer
 from optimizers.local_search import LocalSearch
@@ -14,14 +27,63 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls
     for cls in (RandomSearch, RegularizedEvolution, LocalSearch, Bananas, XNAS, Reinforce)
 }
+GROUP = plugins.OPTIMIZER_GROUP
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
-def names() -> list[str]:
+def builtin_names() -> list[str]:
+    """The optimizers that ship with the package (the suite and the stored baselines)."""
     return list(OPTIMIZERS)
 
 
+def names() -> list[str]:
+    """Built-in names, then the names installed distributions register (nothing imported)."""
+    return builtin_names() + [n for n in plugins.installed(GROUP) if n not in OPTIMIZERS]
+
+
 def get(name: str) -> type[Optimizer]:
-    cls = OPTIMIZERS.get(name)
-    if cls is None:
-        raise ValueError(f"unknown optimizer {name!r}; accepted: {', '.join(names())}")
+    """The optimizer class for a built-in name, an installed entry-point name, or a
+    ``package.module:ClassName``; ValueError (a ``PluginError`` for a bad plugin) otherwise."""
+    name = name.strip()
+    if name in OPTIMIZERS:
+        return OPTIMIZERS[name]
+    if plugins.is_import_path(name):
+        return check(plugins.load(name, "optimizer"), name)
+    if name in plugins.installed(GROUP):
+        cls = check(plugins.load_installed(GROUP, name, "optimizer"), name)
+        if cls.name != name:
+            raise plugins.PluginError(f"optimizer entry point {name!r} loads a class named "
+                                      f"{cls.name!r}; register it under its own name")
+        return cls
+    raise ValueError(f"unknown optimizer {name!r}; accepted: {', '.join(names())}, or "
+                     "package.module:ClassName")
+
+
+def is_builtin(cls: type) -> bool:
+    return OPTIMIZERS.get(getattr(cls, "name", None)) is cls
+
+
+def check(cls: object, source: str | None = None) -> type[Optimizer]:
+    """``cls`` if it is a usable optimizer class; PluginError naming what is wrong."""
+    what = f"optimizer {source or getattr(cls, '__qualname__', cls)!r}"
+    if not inspect.isclass(cls) or not issubclass(cls, Optimizer):
+        raise plugins.PluginError(f"{what} is not a subclass of optimizers.base.Optimizer "
+                                  f"(got {cls!r})")
+    if is_builtin(cls):
+        return cls
+    if inspect.isabstract(cls):
+        missing = ", ".join(sorted(cls.__abstractmethods__))
+        raise plugins.PluginError(f"{what} does not implement {missing}")
+    config = getattr(cls, "Config", None)
+    if not (inspect.isclass(config) and dataclasses.is_dataclass(config)):
+        raise plugins.PluginError(f"{what}: its Config ({config!r}) is not a dataclass of "
+                                  "hyperparameters")
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise plugins.PluginError(f"{what}: its name {name!r} must be a word of letters, digits, "
+                                  "'_' and '-' (it names result folders)")
+    if name in OPTIMIZERS:
+        raise plugins.PluginError(f"{what}: its name {name!r} clashes with the built-in "
+                                  f"optimizer {name!r}; built-in names: "
+                                  f"{', '.join(OPTIMIZERS)}")
     return cls

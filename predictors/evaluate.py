@@ -61,11 +61,12 @@ import pyarrow as pa
 
 import benchmarks
 from benchmarks.base import Benchmark
-from harness.choices import parse_names
+from harness import plugins
+from harness.choices import parse_methods, parse_names
 from harness.provenance import versions
 from harness.results import ExperimentMismatchError, ResultsStore
 from harness.summary import mean_std_se
-from predictors import registry
+from predictors import registry, tau_check
 from predictors.base import Predictor
 
 DEFAULTS = {"train_sizes": "10,25,50,100,200,400", "test_size": 500, "seeds": 10,
@@ -328,12 +329,21 @@ def score(y_true: np.ndarray, y_pred: np.ndarray, k: int = TOP_K) -> dict[str, f
 
 
 # --- one job ------------------------------------------------------------------------------
-def make_predictor(name: str, bench: Benchmark, rng: np.random.Generator,
+def predictor_class(predictor: str | type) -> type[Predictor]:
+    """A predictor class from a registered name, a ``package.module:ClassName`` or a class
+    (checked: ``predictors.registry.check``)."""
+    if isinstance(predictor, str):
+        return registry.get(predictor)
+    return registry.check(predictor)
+
+
+def make_predictor(name: str | type, bench: Benchmark, rng: np.random.Generator,
                    protocol: Protocol | None = None) -> Predictor:
-    """The predictor called ``name`` on ``bench``'s space. Two constructor arguments, where the
-    predictor has them, are filled from the benchmark: ``final_epoch`` (the length of its
-    learning curves) and ``benchmark`` (its name: zero-cost proxies key data and tables by it)."""
-    cls = registry.get(name)
+    """The predictor ``name`` (a name, import path or class) on ``bench``'s space. Two
+    constructor arguments, where the predictor has them, are filled from the benchmark:
+    ``final_epoch`` (the length of its learning curves) and ``benchmark`` (its name: zero-cost
+    proxies key data and tables by it)."""
+    cls = predictor_class(name)
     accepted = inspect.signature(cls.__init__).parameters
     kwargs: dict[str, Any] = {}
     if "final_epoch" in accepted and curve_pool(bench.name).shape[0]:
@@ -347,7 +357,10 @@ def make_predictor(name: str, bench: Benchmark, rng: np.random.Generator,
 
 def needs_of(cls: type[Predictor], protocol: Protocol) -> frozenset[str]:
     """What ``cls`` needs under ``protocol`` (precomputed zero-cost scores need nothing)."""
-    return cls.needs_with({"zc_source": protocol.zc_source})
+    needs_with = getattr(cls, "needs_with", None)  # a plugin need not subclass Predictor
+    if needs_with is None:
+        return frozenset(cls.needs)
+    return needs_with({"zc_source": protocol.zc_source})
 
 
 def predictor_params(predictor: Predictor) -> dict:
@@ -359,11 +372,13 @@ def predictor_params(predictor: Predictor) -> dict:
     return json.loads(json.dumps(params, default=str))
 
 
-def run_job(bench_name: str, predictor_name: str, seed: int,
+def run_job(bench_name: str, predictor: str | type, seed: int,
             protocol: Protocol) -> tuple[pa.Table, dict]:
-    """Every (fidelity, train size) setting of one (benchmark, predictor, seed)."""
+    """Every (fidelity, train size) setting of one (benchmark, predictor, seed); ``predictor``
+    is a registered name, a ``package.module:ClassName`` or a class."""
     bench = benchmarks.load(bench_name)
-    cls = registry.get(predictor_name)
+    cls = predictor_class(predictor)
+    predictor_name = cls.name
     needs = needs_of(cls, protocol)
     uses_curves = "curve" in needs
     sizes = protocol.train_sizes if cls.requires_fit else (0,)
@@ -387,7 +402,7 @@ def run_job(bench_name: str, predictor_name: str, seed: int,
             # the same information (e.g. the same minibatch for zero-cost proxies).
             info_args = InfoArgs(fidelity, seed,
                                  np.random.default_rng(_stream("info", bench_name, seed, *setting)))
-            predictor = make_predictor(predictor_name, bench, rng, protocol)
+            predictor = make_predictor(cls, bench, rng, protocol)
             params = predictor_params(predictor)
             fit_seconds = 0.0
             if cls.requires_fit:
@@ -418,6 +433,8 @@ def run_job(bench_name: str, predictor_name: str, seed: int,
         "test_set_sha256": hashlib.sha256(np.ascontiguousarray(test, dtype=np.int64)).hexdigest(),
         "versions": versions(),
     }
+    if not registry.is_builtin(cls):  # what ran: import path, distribution and its version
+        manifest["plugin"] = plugins.provenance(cls)
     return pa.Table.from_pylist(rows, schema=SCHEMA), manifest
 
 
@@ -497,30 +514,52 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--predictor", required=True,
-                        help=f"comma-separated; accepted: {', '.join(registry.names())}")
+                        help=f"comma-separated; accepted: {', '.join(registry.names())}, or "
+                        "package.module:ClassName (a plugin)")
     parser.add_argument("--bench", required=True,
                         help=f"comma-separated; accepted: {', '.join(benchmarks.names())}")
-    parser.add_argument("--train-sizes", default=DEFAULTS["train_sizes"])
-    parser.add_argument("--test-size", default=str(DEFAULTS["test_size"]))
-    parser.add_argument("--seeds", default=str(DEFAULTS["seeds"]),
-                        help="number of seeds N: runs seeds 0..N-1")
-    parser.add_argument("--fidelities", default=DEFAULTS["fidelities"],
-                        help="fractions of the schedule, for learning-curve predictors")
+    # None: not given (the defaults, or with --check-against the baseline's protocol)
+    parser.add_argument("--train-sizes", default=None,
+                        help=f"default {DEFAULTS['train_sizes']}")
+    parser.add_argument("--test-size", default=None, help=f"default {DEFAULTS['test_size']}")
+    parser.add_argument("--seeds", default=None,
+                        help=f"number of seeds N: runs seeds 0..N-1 (default {DEFAULTS['seeds']}"
+                        "; with --check-against the baseline's seeds, or the first N of them)")
+    parser.add_argument("--fidelities", default=None,
+                        help="fractions of the schedule, for learning-curve predictors "
+                        f"(default {DEFAULTS['fidelities']})")
     parser.add_argument("--out", default=None, help="results folder; default "
                         "results/predictors/<protocol>")
-    parser.add_argument("--zc-source", default="compute", choices=("compute", "precomputed"),
+    parser.add_argument("--zc-source", default=None, choices=("compute", "precomputed"),
                         help="zero-cost proxies: compute on the space's networks (needs "
                         "--data-dir) or read NAS-Bench-Suite-Zero's scores")
     parser.add_argument("--data-dir", default=None,
                         help="CIFAR-10 python-batch folder (cifar-10-batches-py) for proxies")
     parser.add_argument("--quiet", action="store_true", help="no line per job")
+    parser.add_argument("--check-against", default=None, metavar="BASELINE",
+                        help="a Kendall-tau regression check: evaluate on the splits of "
+                        "BASELINE (a results folder of this command, a stored baseline's "
+                        "Parquet file, or 'suite' for the stored predictors suite), print tau "
+                        "beside the baseline's, exit 1 on a regression (see predictors.tau_check)")
+    parser.add_argument("--baseline-predictor", default=None,
+                        help="with --check-against: the baseline's predictor to compare with "
+                        "(default: the one of the same name)")
+    parser.add_argument("--alpha", type=float, default=tau_check.ALPHA,
+                        help="with --check-against: family-wise level of the one-sided paired "
+                        "t-tests")
+    parser.add_argument("--margin", type=float, default=tau_check.MARGIN,
+                        help="with --check-against: a tau drop up to this is no regression")
     return parser
 
 
-def parse(args: argparse.Namespace) -> tuple[list[str], list[str], int, Protocol]:
+def parse(args: argparse.Namespace) -> tuple[dict[str, type], list[str], int, Protocol]:
     """Validate the arguments; ValueError names the bad value (and the accepted ones)."""
-    preds = parse_names(args.predictor, registry.names(), "predictor")
+    preds = parse_methods(args.predictor, registry, "predictor")
     benches = parse_names(args.bench, benchmarks.names(), "benchmark")
+    for name in ("train_sizes", "test_size", "seeds", "fidelities"):
+        if getattr(args, name, None) is None:
+            setattr(args, name, str(DEFAULTS[name]))
+    args.zc_source = getattr(args, "zc_source", None) or "compute"
     seeds = _ints(args.seeds, "--seeds")
     if len(seeds) != 1:
         raise ValueError(f"bad --seeds {args.seeds!r}: give one number of seeds, e.g. 10")
@@ -531,10 +570,16 @@ def parse(args: argparse.Namespace) -> tuple[list[str], list[str], int, Protocol
                         _fractions(args.fidelities), args.zc_source)
     if args.data_dir is not None:
         use_data_dir(args.data_dir)
+    parse_needs(preds, benches, protocol)
+    return preds, benches, seeds[0], protocol
+
+
+def parse_needs(preds: dict[str, type], benches: Sequence[str], protocol: Protocol) -> None:
+    """ValueError unless every predictor's needs can be met on every benchmark under
+    ``protocol`` (information builders, archs with curves or precomputed scores)."""
     for bench_name in benches:
         bench = benchmarks.load(bench_name)
-        for pred in preds:
-            cls = registry.get(pred)
+        for pred, cls in preds.items():
             missing = unmet_needs(bench, needs_of(cls, protocol), pred)
             if missing:
                 raise ValueError(f"predictor {pred!r} cannot be evaluated on {bench_name}: "
@@ -547,7 +592,6 @@ def parse(args: argparse.Namespace) -> tuple[list[str], list[str], int, Protocol
                     f"{bench_name} has {pool.shape[0]}: --test-size plus the largest "
                     "--train-sizes must not exceed it"
                 )
-    return preds, benches, seeds[0], protocol
 
 
 def default_out(protocol: Protocol) -> Path:
@@ -559,39 +603,99 @@ def default_out(protocol: Protocol) -> Path:
     return Path("results") / "predictors" / name
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        preds, benches, seeds, protocol = parse(args)
-    except ValueError as error:
-        parser.error(str(error))  # exits with code 2
-    out = Path(args.out) if args.out else default_out(protocol)
+def run_jobs(preds: dict[str, type], benches: Sequence[str], seeds: Sequence[int],
+             protocol: Protocol, out: Path, quiet: bool = True) -> tuple[list[str], int]:
+    """Open (or resume) the store at ``out`` and run every (benchmark, predictor, seed) job it
+    does not hold; return the jobs' keys and how many ran. ExperimentMismatchError: ``out``
+    holds another protocol."""
     store = ResultsStore(out)
-    try:
-        # Through JSON so that tuples compare equal to the lists read back on a rerun.
-        config = json.loads(json.dumps({"protocol": asdict(protocol)}))
-        store.open_experiment(config, versions())
-    except ExperimentMismatchError as error:
-        parser.error(str(error))
+    # Through JSON so that tuples compare equal to the lists read back on a rerun.
+    store.open_experiment(json.loads(json.dumps({"protocol": asdict(protocol)})), versions())
     store.remove_partial_files()
     keys, ran = [], 0
     for bench_name in benches:
-        for pred in preds:
-            for seed in range(seeds):
+        for pred, cls in preds.items():
+            for seed in seeds:
                 key = job_key(bench_name, pred, seed)
                 keys.append(key)
                 if store.is_done(key):
                     continue
                 start = time.perf_counter()
-                table, manifest = run_job(bench_name, pred, seed, protocol)
+                table, manifest = run_job(bench_name, cls, seed, protocol)
                 store.write(key, table, manifest)
                 ran += 1
-                if not args.quiet:
+                if not quiet:
                     print(f"{key}: {table.num_rows} setting(s) in "
                           f"{time.perf_counter() - start:.1f} s", flush=True)
+    return keys, ran
+
+
+def evaluate_predictor(
+    predictor: str | type | Sequence[str | type],
+    benchmarks: str | Sequence[str],
+    *,
+    train_sizes: Sequence[int] = (10, 25, 50, 100, 200, 400),
+    test_size: int = 500,
+    seeds: int = 10,
+    fidelities: Sequence[float] = (0.1, 0.25, 0.5),
+    zc_source: str = "compute",
+    data_dir: str | Path | None = None,
+    out: str | Path | None = None,
+    quiet: bool = True,
+):
+    """Evaluate predictors as ``python -m predictors.evaluate`` does (same protocol, store and
+    resume) and return their rows as a pandas DataFrame: one per (benchmark, predictor, seed,
+    training size, fidelity) with Kendall tau, Spearman, Pearson, precision@10 and times.
+
+    ``predictor``: names (built-in or installed), ``package.module:ClassName`` strings or
+    classes following ``predictors.base.Predictor``, alone or in a list. ``seeds``: N runs
+    seeds 0..N-1. ``out``: the results folder (default ``results/predictors/<protocol>``).
+    Bad arguments raise ValueError naming what is accepted. The folder is in
+    ``DataFrame.attrs["out"]``. Example (it runs in the tests)::
+
+        >>> from predictors import evaluate_predictor
+        >>> rows = evaluate_predictor("xgb", "nb201-cifar10", train_sizes=[20, 100],
+        ...                           test_size=100, seeds=2, out=tmp / "xgb")
+        >>> rows[["seed", "train_size", "n_test"]].to_numpy().tolist()
+        [[0, 20, 100], [0, 100, 100], [1, 20, 100], [1, 100, 100]]
+        >>> bool((rows.groupby("train_size")["kendall_tau"].mean() > 0.1).all())
+        True
+    """
+    import pandas as pd
+
+    args = build_parser().parse_args(["--predictor", "-", "--bench", "-"])
+    args.predictor = predictor
+    args.bench = benchmarks if isinstance(benchmarks, str) else ",".join(benchmarks)
+    args.train_sizes = ",".join(str(n) for n in train_sizes)
+    args.test_size, args.seeds = str(test_size), str(seeds)
+    args.fidelities = ",".join(f"{f:g}" for f in fidelities)
+    args.zc_source = zc_source
+    args.data_dir = None if data_dir is None else str(data_dir)
+    preds, benches, n_seeds, protocol = parse(args)
+    folder = Path(out) if out is not None else default_out(protocol)
+    keys, _ = run_jobs(preds, benches, range(n_seeds), protocol, folder, quiet)
+    store = ResultsStore(folder)
+    frame = pd.concat([store.read(key)[0].to_pandas() for key in keys], ignore_index=True)
+    frame.attrs["out"] = str(folder)
+    return frame
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.check_against is not None:
+        return tau_check.main(args, parser)
+    try:
+        preds, benches, seeds, protocol = parse(args)
+    except ValueError as error:
+        parser.error(str(error))  # exits with code 2
+    out = Path(args.out) if args.out else default_out(protocol)
+    try:
+        keys, ran = run_jobs(preds, benches, range(seeds), protocol, out, args.quiet)
+    except ExperimentMismatchError as error:
+        parser.error(str(error))
     print(f"{ran} job(s) executed, {len(keys) - ran} already done; results in {out}")
-    print(format_summary(summarize(store, keys)))
+    print(format_summary(summarize(ResultsStore(out), keys)))
     return 0
 
 

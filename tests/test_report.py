@@ -318,7 +318,7 @@ def test_suite_preset_grids_every_optimizer_on_every_benchmark():
     preset = run_cli.PRESETS["suite"]
     assert config["benchmarks"] == benchmarks.names()
     # Every optimizer but those that cannot run on every space of the suite (reinforce).
-    general = [n for n in optimizers.names() if n not in run_cli.SUITE_EXCLUDED]
+    general = [n for n in optimizers.registry.builtin_names() if n not in run_cli.SUITE_EXCLUDED]
     assert config["optimizers"] == general
     assert config["preset"] == "suite"
     assert len(jobs) == len(benchmarks.names()) * len(general) * int(preset["seeds"])
