@@ -1,9 +1,16 @@
 """The NB201 paper protocol preset against the paper's published numbers, and its REA mutation.
 
 Dong & Yang (ICLR 2020), Table 5, CIFAR-10 test accuracy over 500 runs: REA 93.92 ± 0.30,
-REINFORCE 93.85 ± 0.37, RS 93.70 ± 0.36 (mean ± std). With 100 seeds our mean must lie within
-one reported standard deviation of the published mean, and REA must beat RS.
+REINFORCE 93.85 ± 0.37, RS 93.70 ± 0.36 (mean ± std). Our mean over SEEDS seeds must lie within
+Z_MAX standard errors of the difference of the two means, sqrt(ours_std² / SEEDS +
+published_std² / 500), of the published one (about 0.11 points at 100 seeds, where one published
+std, the tolerance this test used to have, is 10 such errors: an REA as weak as the published RS
+passed it), and REA must beat RS.
 """
+
+import contextlib
+import io
+import math
 
 import numpy as np
 import pytest
@@ -19,21 +26,40 @@ from harness.summary import final_rows, mean_std_se
 from optimizers.regularized_evolution import REConfig, RegularizedEvolution
 
 PUBLISHED = {"rs": (93.70, 0.36), "re": (93.92, 0.30), "reinforce": (93.85, 0.37)}
+PUBLISHED_RUNS = 500  # the paper's runs per method, over which its mean and std are taken
+SEEDS = 100
+Z_MAX = 3.0  # two-sided: p = 0.0027 per method if our mean and the paper's were equal
 
 
-def test_nb201_paper_protocol_reproduces_published_test_accuracy(tmp_path, capsys):
-    out = tmp_path / "paper"
-    assert run_cli.main(["--protocol", "nb201-paper", "--seeds", "100", "--out", str(out),
-                         "-j", "2", "--no-progress", "--no-per-seed"]) == 0
-    rows = final_rows(ResultsStore(out))
-    means = {}
-    for opt, (mean, std) in PUBLISHED.items():
-        ours = [r["incumbent_test"] for r in rows if r["optimizer"] == opt]
-        assert len(ours) == 100
-        means[opt], _, _ = mean_std_se(ours)
-        assert means[opt] == pytest.approx(mean, abs=std), opt
+@pytest.fixture(scope="module")
+def paper_run(tmp_path_factory):
+    """SEEDS seeds of the preset (about 30 s with -j 2 on the shared 2-core machine)."""
+    out = tmp_path_factory.mktemp("paper")
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert run_cli.main(["--protocol", "nb201-paper", "--seeds", str(SEEDS), "--out",
+                             str(out), "-j", "2", "--no-progress", "--no-per-seed"]) == 0
+    return out
+
+
+def z_against_published(out, opt: str) -> tuple[float, str]:
+    """Our mean minus the paper's, in standard errors of the difference of the two means."""
+    mean, std = PUBLISHED[opt]
+    ours = [r["incumbent_test"] for r in final_rows(ResultsStore(out)) if r["optimizer"] == opt]
+    assert len(ours) == SEEDS
+    our_mean, our_std, _ = mean_std_se(ours)
+    z = (our_mean - mean) / math.sqrt(our_std**2 / SEEDS + std**2 / PUBLISHED_RUNS)
+    return z, (f"{opt}: ours {our_mean:.3f} ± {our_std:.3f} (n={SEEDS}), published {mean} ± "
+               f"{std} (n={PUBLISHED_RUNS}): z = {z:+.2f}")
+
+
+def test_nb201_paper_protocol_reproduces_published_test_accuracy(paper_run):
+    for opt in ("rs", "re"):
+        z, message = z_against_published(paper_run, opt)
+        assert abs(z) < Z_MAX, message
+    means = {opt: mean_std_se([r["incumbent_test"] for r in final_rows(ResultsStore(paper_run))
+                               if r["optimizer"] == opt])[0] for opt in ("rs", "re")}
     assert means["re"] > means["rs"]
-    _, manifest = ResultsStore(out).read("nb201-cifar10/re/seed-0000")
+    _, manifest = ResultsStore(paper_run).read("nb201-cifar10/re/seed-0000")
     assert manifest["job"]["fidelity"] == "hp12"
     assert manifest["oracle"] == {"fidelity": "hp12", "noise": "seed", "objective": "valid_acc",
                                   "served": "mean"}
@@ -41,9 +67,18 @@ def test_nb201_paper_protocol_reproduces_published_test_accuracy(tmp_path, capsy
     assert manifest["optimizer_config"] == {"population_size": 10, "sample_size": 3,
                                            "deduplicate": False, "mutation": "node-first"}
     assert manifest["spent"]["seconds"] <= 12000.0
-    _, manifest = ResultsStore(out).read("nb201-cifar10/reinforce/seed-0000")
+    _, manifest = ResultsStore(paper_run).read("nb201-cifar10/reinforce/seed-0000")
     assert manifest["optimizer_config"]["learning_rate"] == 0.001
     assert manifest["optimizer_config"]["ema_momentum"] == 0.9
+
+
+@pytest.mark.xfail(strict=True, reason="measured: our REINFORCE is level with RS, 0.10 below "
+                   "the paper's (z = -3.5 at 100 seeds, -4.5 at 500); see the README")
+def test_reinforce_reproduces_the_published_test_accuracy(paper_run):
+    """A known gap, kept visible: strict, so that the day it closes this test fails and the
+    mark must go."""
+    z, message = z_against_published(paper_run, "reinforce")
+    assert abs(z) < Z_MAX, message
 
 
 # --- the paper's REA mutation -------------------------------------------------------------
