@@ -95,6 +95,99 @@ def test_onehot_still_works_and_unknown_encoding_is_refused() -> None:
         SPACE.encode(_cell(), "adjacency")
 
 
+# --- naszilla's truncated path encoding, the NB201 default -------------------------------
+NASZILLA_OPS = ["avg_pool_3x3", "nor_conv_1x1", "nor_conv_3x3", "none", "skip_connect"]
+
+
+def _naszilla_trunc_path(arch: np.ndarray) -> np.ndarray:
+    """naszilla ``Cell201.encode_freq_paths(cutoff=30)`` over ``get_path_indices``, written out
+    on op names: every route counts, ``none`` included, and only indices below 30 are kept."""
+    ops = [OPS[o] for o in arch]  # the op list in arch-string order, as get_op_list gives
+    indices = []
+    for i, blueprint in enumerate([[3], [0, 4], [1, 5], [0, 2, 5]]):
+        index = 0 if i == 0 else 5 if i in (1, 2) else 5 + 25
+        for j, node in enumerate(blueprint):
+            index += NASZILLA_OPS.index(ops[node]) * 5**j
+        indices.append(index)
+    return np.array([1.0 if index in indices else 0.0 for index in range(30)])
+
+
+def test_trunc_path_encoding_is_naszillas_and_the_nb201_default() -> None:
+    archs = SPACE.enumerate()
+    enc = SPACE.encode(archs, "trunc_path")
+    assert enc.shape == (15_625, 30) and enc.dtype == np.float32
+    np.testing.assert_array_equal(enc, np.stack([_naszilla_trunc_path(a) for a in archs]))
+    # It keeps the length-1 and length-2 paths; edge 2<-1 (only on the length-3 path) is unseen.
+    np.testing.assert_array_equal(enc[:, :30], enc)
+    assert Bananas(SPACE, np.random.default_rng(0)).encoding == "trunc_path"
+
+
+# --- naszilla's candidates -------------------------------------------------------------------
+def _evaluated(opt: Bananas, archs: np.ndarray, values: np.ndarray) -> None:
+    for arch, value in zip(archs, values, strict=True):
+        opt._seen.add(tuple(arch.tolist()))
+        opt.tell(arch, Observation(float(value), "valid_acc", "hp200", 0.0, noisy=False))
+
+
+def test_candidates_are_at_least_100_unique_unevaluated_mutations_of_the_best_five() -> None:
+    bench = benchmarks.load(BENCH)
+    rng = np.random.default_rng(0)
+    for seed in range(5):
+        opt = Bananas(bench.space, np.random.default_rng(seed))
+        archs = bench.space.sample(rng, 10 + 10 * seed)
+        values = bench.query(archs, "valid_acc")
+        _evaluated(opt, archs, values)
+        cands = opt.candidates(archs, values)
+        keys = [tuple(c.tolist()) for c in cands]
+        assert len(set(keys)) == len(keys)  # unique
+        assert not set(keys) & {tuple(a.tolist()) for a in archs}  # none evaluated
+        # At least 100; a parent adds at most 100 and the count is checked between parents.
+        assert 100 <= len(cands) < 200, len(cands)
+        # The first ones are mutations of the best arch: 1.8 edits from it on average
+        # (Binomial(6, 1/4) given at least one), where a random arch is 4.8 edits away.
+        best = archs[np.argmax(values)]
+        assert (cands[:50] != best).sum(axis=1).mean() < 2.5
+
+
+def test_mutation_changes_each_edge_with_probability_one_quarter() -> None:
+    """naszilla ``Cell201.mutate`` at rate 1: each of the 6 edges w.p. 1 / (6 - 2), so the
+    number of edits is Binomial(6, 1/4): mean 1.5, and no edit at all w.p. (3/4)^6 = 0.178."""
+    opt = Bananas(SPACE, np.random.default_rng(2))
+    parents = SPACE.sample(np.random.default_rng(3), 40_000)
+    children = opt._mutate(parents, np.ones(len(parents), dtype=np.int64))
+    edits = (children != parents).sum(axis=1)
+    n = len(edits)
+    assert abs(edits.mean() - 1.5) < 4 * np.sqrt(6 * 0.25 * 0.75 / n)
+    assert abs((edits == 0).mean() - 0.75**6) < 4 * np.sqrt(0.178 * 0.822 / n)
+
+
+def test_the_ensemble_fits_the_raw_validation_loss_on_nb201(monkeypatch) -> None:
+    """naszilla fits Keras on val_loss = 100 - accuracy, unscaled; elsewhere (TNB101, not in
+    naszilla) the values are standardized."""
+    seen = {}
+    original = MLPEnsemble.fit
+
+    def spy(self, X, y):
+        seen.update(y=np.asarray(y).copy(), standardize=self.standardize)
+        return original(self, X, y)
+
+    monkeypatch.setattr(MLPEnsemble, "fit", spy)
+    bench = benchmarks.load(BENCH)
+    opt = Bananas(bench.space, np.random.default_rng(0), BananasConfig(epochs=5))
+    archs = bench.space.sample(np.random.default_rng(1), 10)
+    values = bench.query(archs, "valid_acc")
+    _evaluated(opt, archs, values)
+    opt._n_asked = 10
+    opt.ask()
+    np.testing.assert_allclose(seen["y"], 100.0 - values)
+    assert seen["standardize"] is False
+    micro = benchmarks.load("tnb101-micro-jigsaw").space
+    assert Bananas(micro, np.random.default_rng(0)).target == "standardized"
+    ensemble = MLPEnsemble(n_members=2, epochs=3, standardize=False, random_state=0)
+    ensemble.fit(np.eye(4), np.array([10.0, 20.0, 30.0, 40.0]))
+    assert (ensemble._y_mean, ensemble._y_std) == (0.0, 1.0)
+
+
 # --- predictor --------------------------------------------------------------------------
 def _toy_data(n: int = 60) -> tuple[np.ndarray, np.ndarray]:
     archs = SPACE.sample(np.random.default_rng(0), n)
@@ -151,7 +244,7 @@ def test_an_unanswered_ask_leaves_a_usable_state() -> None:
     bench = benchmarks.load(BENCH)
     oracle = Oracle(bench, Budget(queries=30), rng=np.random.default_rng(0))
     opt = Bananas(bench.space, np.random.default_rng(1), BananasConfig(epochs=20))
-    assert opt.encoding == "path"
+    assert opt.encoding == "trunc_path"
     while not oracle.exhausted:
         opt.ask()  # unanswered
         arch = opt.ask()

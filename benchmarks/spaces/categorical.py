@@ -91,6 +91,20 @@ class CategoricalSpace:
         out[rows, dims] = (out[rows, dims] + shift) % self.n_choices[dims]
         return out[0] if single else out
 
+    def mutate_each(
+        self, archs: np.ndarray, rng: np.random.Generator, prob: float | np.ndarray
+    ) -> np.ndarray:
+        """Change each position independently with probability ``prob`` to a different value
+        drawn uniformly (BANANAS's mutation in the authors' code; possibly no change at all).
+        ``prob`` may be an array that broadcasts against (n, d), e.g. one row per arch."""
+        archs = self.validate(archs)
+        single = archs.ndim == 1
+        out = np.atleast_2d(archs).copy()
+        change = rng.random(out.shape) < prob
+        shift = (rng.random(out.shape) * (self.n_choices - 1)).astype(np.int64) + 1
+        out = np.where(change, (out + shift) % self.n_choices, out)
+        return out[0] if single else out
+
     def neighbours(self, arch: np.ndarray) -> np.ndarray:
         """All archs that differ from ``arch`` in exactly one position (NB201: 24)."""
         arch = self.validate(arch)

@@ -46,13 +46,17 @@ _NONE = OPS.index("none")
 # Block of paths of length L starts at sum(5**i for i < L): 0 (length 1), 5 (2), 30 (3).
 _PATH_BLOCK = {length: sum(len(OPS) ** i for i in range(1, length)) for length in (1, 2, 3)}
 N_PATH_FEATURES = sum(len(OPS) ** length for length in (1, 2, 3))  # 5 + 25 + 125 = 155
+# The truncated path encoding BANANAS uses by default on NB201 (naszilla ``cell_201``
+# ``encode_freq_paths``: ``predictor_encoding='trunc_path'`` with ``cutoff=0`` becomes 30): the
+# first 30 path features, i.e. the paths of length 1 and 2.
+TRUNC_PATH_CUTOFF = 30
 
 
 class NB201Space(CategoricalSpace):
     """6 edges x 5 ops; 15,625 cells, each mapped to its official NATS-Bench row."""
 
     name = "nb201"
-    encodings: tuple[str, ...] = ("onehot", "path")
+    encodings: tuple[str, ...] = ("onehot", "path", "trunc_path")
 
     def __init__(self, arch_of_row: np.ndarray | None = None) -> None:
         super().__init__(n_choices=[len(OPS)] * len(EDGES))
@@ -115,7 +119,8 @@ class NB201Space(CategoricalSpace):
 
     # --- encodings ----------------------------------------------------------------------
     def encode(self, archs: np.ndarray, encoding: str = "onehot") -> np.ndarray:
-        """Feature matrix for predictors: ``onehot`` (per edge) or ``path`` (BANANAS).
+        """Feature matrix for predictors: ``onehot`` (per edge), ``path`` (BANANAS) or
+        ``trunc_path`` (BANANAS's default in the authors' code, see ``_trunc_path``).
 
         ``path``: one binary feature per labelled input->output path, float32 of shape
         (n, 155), laid out as NASLib's ``encode_paths`` for nasbench201: feature
@@ -127,6 +132,8 @@ class NB201Space(CategoricalSpace):
         (the paper's definition), so the 71 features whose label contains ``none`` are always
         0; they are kept so that column indices match NASLib's.
         """
+        if encoding == "trunc_path":
+            return self._trunc_path(archs)
         if encoding != "path":
             if encoding not in self.encodings:
                 raise ValueError(
@@ -144,6 +151,25 @@ class NB201Space(CategoricalSpace):
             feature = _PATH_BLOCK[len(route)] + digits[:, route_idx] @ place
             exists = np.flatnonzero(alive[:, route_idx].all(axis=1))
             out[exists, feature[exists]] = 1.0
+        return out
+
+    def _trunc_path(self, archs: np.ndarray) -> np.ndarray:
+        """``trunc_path``: naszilla's ``encode_freq_paths(cutoff=30)`` exactly, float32 of
+        shape (n, 30). The path layout is ``path``'s, but as in the authors' code every route
+        sets its feature, ``none`` edges included (``get_path_indices`` labels a route by its
+        ops, ``none`` being one of them), and only the features below the cutoff are kept: the
+        direct route (3<-0) and the two length-2 routes. Edge 2<-1 lies only on the length-3
+        route, so this encoding does not see it."""
+        archs = np.atleast_2d(self.validate(archs))
+        digits = _PATH_DIGIT[archs]
+        out = np.zeros((archs.shape[0], TRUNC_PATH_CUTOFF), dtype=np.float32)
+        rows = np.arange(archs.shape[0])
+        for route in PATH_ROUTES:
+            feature = _PATH_BLOCK[len(route)] + digits[:, list(route)] @ (
+                len(OPS) ** np.arange(len(route))
+            )
+            keep = feature < TRUNC_PATH_CUTOFF
+            out[rows[keep], feature[keep]] = 1.0
         return out
 
     # --- strings ------------------------------------------------------------------------
