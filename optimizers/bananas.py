@@ -54,8 +54,7 @@ class BananasConfig(OptimizerConfig):
       minibatches), with their own random streams;
     - on spaces other than NB201 and TNB101-micro (categorical vectors), a mutation is the space's
       one-edit ``mutate`` (naszilla's NB301 mutation is its own; the other spaces are not in
-      naszilla); on the DARTS space the encoding is our full ``path`` encoding, not naszilla's
-      ``trunc_path`` with cutoff 100 of its own path layout;
+      naszilla);
     - ``target='auto'`` fits naszilla's raw validation loss (100 - accuracy) on NB201 and DARTS,
       where the objective is an accuracy in percent; on TNB101 (not in naszilla; its objectives
       include SSIM and negative L2 losses) it fits standardized values, as NASLib's MLP does.
@@ -77,8 +76,8 @@ class BananasConfig(OptimizerConfig):
     # What the ensemble fits: "error" = 100 - value, raw (naszilla: DEFAULT_LOSS 'val_loss', fed
     # to Keras unscaled); "standardized" = z-scored value (NASLib's MLP); "auto" as above.
     target: str = "auto"
-    # "auto": trunc_path where the space offers it (naszilla's default predictor_encoding on
-    # NB201, cutoff 30), else path (the paper's), else one-hot.
+    # "auto": trunc_path where the space offers it (naszilla's default predictor_encoding: on
+    # NB201 cutoff 30, on DARTS 100), else path (the paper's), else one-hot.
     encoding: str = "auto"
 
     def __post_init__(self) -> None:

@@ -120,6 +120,9 @@ def test_trunc_path_encoding_is_naszillas_and_the_nb201_default() -> None:
     # It keeps the length-1 and length-2 paths; edge 2<-1 (only on the length-3 path) is unseen.
     np.testing.assert_array_equal(enc[:, :30], enc)
     assert Bananas(SPACE, np.random.default_rng(0)).encoding == "trunc_path"
+    darts = benchmarks.load("nb301-cifar10").space  # naszilla's cutoff there: 100
+    assert Bananas(darts, np.random.default_rng(0)).encoding == "trunc_path"
+    assert darts.encode(darts.sample(np.random.default_rng(0), 3), "trunc_path").shape == (3, 100)
 
 
 # --- naszilla's candidates -------------------------------------------------------------------

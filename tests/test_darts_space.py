@@ -214,6 +214,8 @@ def test_encodings(archs) -> None:
         assert np.array_equal(row, _reference_paths(SPACE.to_compact(arch)))
     # node 2 reads both cell inputs: at least its 2 length-1 paths in each cell
     assert (paths.sum(axis=1) >= 4).all()
+    # BANANAS's default in naszilla: the first 100 path features (cutoff 100, same layout)
+    np.testing.assert_array_equal(SPACE.encode(sample, "trunc_path"), paths[:, :100])
 
     adjacency = SPACE.encode(sample, "adjacency")
     assert adjacency.shape == (300, N_ADJACENCY_FEATURES) == (300, 210)

@@ -62,6 +62,7 @@ MAX_PATH_LENGTH = N_NODES  # a path crosses at most the 4 intermediate nodes
 # Features per (cell, cell input) block: 7^0 + ... + 7^4 = 2801 (index 0 of a block is unused).
 PATH_BLOCK = sum(_N_OPS**i for i in range(MAX_PATH_LENGTH + 1))
 N_PATH_FEATURES = len(CELLS) * 2 * PATH_BLOCK  # 11,204
+TRUNC_PATH_CUTOFF = 100  # naszilla Cell301.encode: trunc_path's default cutoff
 
 
 def _routes() -> list[tuple[tuple[int, int], ...]]:
@@ -84,7 +85,7 @@ class DartsSpace:
     name = "darts"
     n_dims = N_DIMS
     ops = OPS
-    encodings: tuple[str, ...] = ("onehot", "adjacency", "path")
+    encodings: tuple[str, ...] = ("onehot", "adjacency", "path", "trunc_path")
     n_choices = N_CHOICES
     # Networks per cell: node k chooses 2 of its k + 2 inputs and an op for each.
     size = (math.prod(math.comb(k + 2, 2) for k in range(N_NODES)) * _N_OPS**N_PAIRS) ** 2
@@ -231,6 +232,10 @@ class DartsSpace:
           any intermediate node is a path to the output (all four are concatenated). Unlike
           NASLib and naszilla, whose loop runs over ``range(len(OPS))`` = 7 of the 8 pairs,
           paths through the last pair of each cell are included too.
+        - ``trunc_path`` (100): the first 100 ``path`` features, BANANAS's default in the authors'
+          code (naszilla ``Cell301.encode``: ``trunc_path`` with ``cutoff=0`` becomes 100, on
+          the same layout): paths from c_{k-2} in the normal cell of length 1 and 2, and the
+          first 43 labels of length 3.
         """
         archs = np.atleast_2d(self.validate(archs))
         if encoding == "onehot":
@@ -239,6 +244,8 @@ class DartsSpace:
             return _adjacency(archs)
         if encoding == "path":
             return _paths(archs)
+        if encoding == "trunc_path":
+            return np.ascontiguousarray(_paths(archs)[:, :TRUNC_PATH_CUTOFF])
         raise ValueError(
             f"unknown encoding {encoding!r} for {self.name}; accepted: {', '.join(self.encodings)}"
         )
