@@ -230,8 +230,9 @@ class DartsSpace:
           ops o_1 .. o_L (L = 1..4, one per intermediate node crossed) sets feature
           ``sum_j 7^(j-1) * (index of o_j + 1)`` (index 0 of a block never set). A path into
           any intermediate node is a path to the output (all four are concatenated). Unlike
-          NASLib and naszilla, whose loop runs over ``range(len(OPS))`` = 7 of the 8 pairs,
-          paths through the last pair of each cell are included too.
+          NASLib (and naszilla before its Jan 2022 fix d83f37d), whose loop runs over
+          ``range(len(OPS))`` = 7 of the 8 pairs, paths through the last pair of each cell are
+          included too, as in naszilla's current ``Cell301.get_paths`` (``range(8)``).
         - ``trunc_path`` (100): the first 100 ``path`` features, BANANAS's default in the authors'
           code (naszilla ``Cell301.encode``: ``trunc_path`` with ``cutoff=0`` becomes 100, on
           the same layout): paths from c_{k-2} in the normal cell of length 1 and 2, and the
