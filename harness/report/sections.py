@@ -142,7 +142,9 @@ def search_sections(exp: Experiment, a: SearchAnalysis, x: str, log_x: bool) -> 
     blocks.append(Heading(2, "Search: anytime curves"))
     blocks.append(Para(
         "Mean ± standard error over seeds (shaded). Best validation value observed is what the "
-        "search saw (one training seed per query with noise 'seed'); the incumbent's test metric "
+        "search saw (with noise 'seed', one training seed per query where the record has "
+        "seeds, else the seed mean, as NB201 at hp12: each run's manifest says which under "
+        "oracle.served); the incumbent's test metric "
         "and regret (or, where the optimum is unknown, its validation value) are the recommended "
         "architecture's seed-mean values. Seeds are read off a "
         "common grid as step functions; a run that stopped keeps its final value; the grid "
