@@ -1,7 +1,8 @@
 """Performance figures of the predictors: ``python -m predictors.perf``.
 
-Prints (not asserts): synflow's time per NB201 arch on the CPU (target <= 0.3 s), and the fit
-time of xgb on 1,000 nb201-cifar10 archs (target <= 1 s), each the best of a few repeats.
+Prints (not asserts): synflow's time per NB201 arch on the CPU (target <= 0.3 s), the fit
+time of xgb on 1,000 nb201-cifar10 archs (target <= 1 s), and lce's time to extrapolate 500 noisy
+100-epoch curves (target <= 10 s), each the best of a few repeats.
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ def best_seconds(fn, repeats: int = 3) -> float:
     return min(times)
 
 
+def lce_seconds(bench, rng: np.random.Generator) -> float:
+    """Seconds lce takes to extrapolate 500 curves: 100 epochs of the 200 recorded, plus noise."""
+    curves = bench.learning_curves(bench.space.from_index(np.arange(200)), "valid_acc")
+    Y = curves[rng.integers(0, len(curves), 500), :100] + rng.normal(0, 0.3, (500, 100))
+    lce = registry.get("lce")(bench.space, rng=np.random.default_rng(0))
+    return best_seconds(lambda: lce.predict(None, {"curve": Y}), repeats=1)
+
+
 def main() -> int:
     bench = benchmarks.load("nb201-cifar10")
     rng = np.random.default_rng(0)
@@ -31,6 +40,7 @@ def main() -> int:
     xgb = registry.get("xgb")(bench.space, rng=np.random.default_rng(0))
     fit = best_seconds(lambda: xgb.fit(archs, y))
     print(f"xgb fit on 1,000 archs: {fit:.3f} s (target <= 1 s)")
+    print(f"lce on 500 noisy 100-epoch curves: {lce_seconds(bench, rng):.2f} s (target <= 10 s)")
     try:
         import torch
     except ImportError:
