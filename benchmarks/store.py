@@ -11,6 +11,8 @@ import hashlib
 import io
 import json
 import os
+import re
+import socket
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -35,9 +37,11 @@ def write_manifest(folder: Path, files: Iterable[str], sources: dict[str, str]) 
 def atomic_write(path: Path, write: Callable[[str], object]) -> Path:
     """Have ``write(tmp_name)`` write a temporary file beside ``path``, flush it to disk and
     rename it over ``path``: readers (and a rerun after a crash, SIGKILL included) see the old
-    file or the new one, never half of one. The temporary is removed if ``write`` fails."""
+    file or the new one, never half of one. The temporary is removed if ``write`` fails; its
+    name, ``.<name>.<host>-<pid>.<random>.tmp``, says who writes it (``orphaned``)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    owner = f"{socket.gethostname().replace('.', '_')}-{os.getpid()}"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{owner}.", suffix=".tmp")
     os.close(fd)
     os.chmod(tmp, 0o644)
     try:
@@ -49,6 +53,22 @@ def atomic_write(path: Path, write: Callable[[str], object]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def orphaned(tmp: Path) -> bool:
+    """Whether the temporary file ``tmp`` of ``atomic_write`` was left by a process of this
+    machine that no longer exists (a crash mid-write), so that deleting it cannot hurt a writer.
+    A temporary from another machine, or in an older naming, is never called orphaned here."""
+    match = re.fullmatch(r"\..+\.(?P<host>[^.]+)-(?P<pid>\d+)\.[^.]+\.tmp", Path(tmp).name)
+    if not match or match["host"] != socket.gethostname().replace(".", "_"):
+        return False
+    try:
+        os.kill(int(match["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def atomic_write_text(path: Path, text: str) -> None:

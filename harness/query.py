@@ -25,12 +25,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         bench = benchmarks.load(args.bench)
+    except ValueError as error:
+        parser.error(str(error))
+    try:
         if args.arch is not None:
             arch = bench.space.from_string(args.arch)
         else:
             arch = bench.space.from_index(args.index)
     except ValueError as error:
-        parser.error(str(error))
+        hint = ""
+        if hasattr(bench.space, "to_index") and (args.arch or "").strip().isdigit():
+            hint = f"; to look up an official row index, use --index {args.arch.strip()}"
+        parser.error(f"{error}{hint}")
     print(f"{bench.name}: {bench.space.to_string(arch)}")
     if hasattr(bench.space, "to_index"):
         print(f"official index: {bench.space.to_index(arch)}")

@@ -25,15 +25,18 @@ from harness import plugins
 from harness.choices import parse_methods, parse_names
 from harness.executor import execute
 from harness.hyperparameters import parse_settings
+from harness.interrupts import Interrupted
 from harness.oracle import NOISE_MODES, Budget, check_budget
 from harness.provenance import versions
 from harness.ray_executor import RayUnavailableError, execute_ray, import_ray
 from harness.results import ExperimentMismatchError, ResultsStore
 from harness.search import Job, make_config
 from harness.summary import final_rows, format_summary
+from harness.threads import default_threads
 from optimizers.xnas.supernet import cli as supernet_cli
 
 DEFAULTS = {"seeds": "10", "budget": "150", "noise": "seed"}
+PER_SEED_ROWS = 50  # the summary lists each run only up to this many (unless --per-seed)
 NB301 = "nb301-cifar10"  # the benchmark that --nb301-models configures
 
 # Presets that reproduce a published protocol; explicit flags override their values.
@@ -98,7 +101,6 @@ def parse_budget(text: str) -> Budget:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m harness.run", description=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--optimizer",
                         help=f"comma-separated; accepted: {', '.join(optimizers.names())}, or "
@@ -112,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "every benchmark, 'predictors-suite' evaluates every predictor (flags "
                         "given override the preset's seeds, budget, out)")
     parser.add_argument("--seeds", help=f"number of seeds N, runs seeds 0..N-1 "
-                        f"(default {DEFAULTS['seeds']})")
+                        f"(default {DEFAULTS['seeds']}; 1 with --supernet); more seeds for an "
+                        "existing experiment are added to it")
     parser.add_argument("--budget", help="queries (150) or simulated training seconds (12000s)"
                         f" (default {DEFAULTS['budget']})")
     parser.add_argument("--fidelity", default=None,
@@ -131,18 +134,28 @@ def build_parser() -> argparse.ArgumentParser:
                         help="an optimizer hyperparameter, repeatable: --set "
                         "re.population_size=20 --set ls.first_improvement=true (the config "
                         "classes of optimizers/ list the names and cite the defaults)")
-    parser.add_argument("--out", default=None, help="results folder; default results/<grid>")
+    parser.add_argument("--out", default=None,
+                        help="results folder; default results/<every setting that changes "
+                        "results>, so unlike experiments never share a folder")
     parser.add_argument("-j", "--jobs", type=int, default=1,
                         help="local worker processes (with --executor ray and no --address: "
-                        "the CPUs of the local Ray instance)")
+                        "the CPUs of the local Ray instance) (default 1)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads per job for torch and BLAS; default: OMP_NUM_THREADS if "
+                        "set, else the cores divided by -j (recorded in each run's manifest)")
     parser.add_argument("--executor", choices=("local", "ray"), default="local",
-                        help="where jobs run: local processes, or Ray tasks (needs the ray "
-                        "extra: pip install -e '.[ray]')")
+                        help="where jobs run: local processes (default), or Ray tasks (needs "
+                        "the ray extra: pip install -e '.[ray]')")
     parser.add_argument("--address", default=None,
                         help="with --executor ray: an existing Ray cluster's address "
                         "(e.g. auto or ray://host:10001); default: a local Ray instance")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    parser.add_argument("--no-per-seed", action="store_true", help="summary without seed rows")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    seed_rows = parser.add_mutually_exclusive_group()
+    seed_rows.add_argument("--per-seed", action="store_true", default=None,
+                           help=f"summary with one row per run (default: only when there are "
+                           f"at most {PER_SEED_ROWS} runs)")
+    seed_rows.add_argument("--no-per-seed", action="store_false", dest="per_seed",
+                           help="summary without seed rows")
     parser.add_argument("--list", action="store_true",
                         help="print every optimizer, predictor and benchmark, built-in and "
                         "installed, and exit")
@@ -179,6 +192,8 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
     budget = parse_budget(str(args.budget))
     if args.jobs < 1:
         raise ValueError(f"bad -j {args.jobs}: need at least 1 worker")
+    if getattr(args, "threads", None) is not None and args.threads < 1:
+        raise ValueError(f"bad --threads {args.threads}: need at least 1")
     options = _benchmark_options(args, benches)
     checksums, spaces = {}, {}
     for name in benches:
@@ -236,14 +251,24 @@ def _benchmark_options(args: argparse.Namespace, benches: list[str]) -> dict:
 
 
 def default_out(config: dict) -> Path:
+    """``results/<name>``, the name made of every setting that changes results (the seeds
+    excepted: more seeds are added to the same experiment). A protocol's name stands for the
+    settings it sets; other settings appear where they differ from the defaults."""
     budget = config["budget"]
     spent = f"{budget['queries']}q" if budget["queries"] else f"{budget['seconds']:g}s"
-    name = f"{'+'.join(config['optimizers'])}_{'+'.join(config['benchmarks'])}_{spent}"
+    parts = ["+".join(config["optimizers"]), "+".join(config["benchmarks"]), spent]
+    protocol = PROTOCOLS.get(config.get("protocol") or "", {})
+    if config.get("protocol"):
+        parts.append(config["protocol"])
+    if config.get("fidelity") and config["fidelity"] != protocol.get("fidelity"):
+        parts.append(config["fidelity"])
+    if config.get("noise") != protocol.get("noise", DEFAULTS["noise"]):
+        parts.append(f"noise-{config['noise']}")
     if "nb301_models" in config:
-        name += f"_nb301official-{config['nb301_models']['sha256'][:8]}"
+        parts.append(f"nb301official-{config['nb301_models']['sha256'][:8]}")
     if config.get("settings"):
-        name += "_" + ",".join(config["settings"])
-    return Path("results") / f"{name}_{config['seeds']}seeds"
+        parts.append(",".join(config["settings"]))
+    return Path("results") / "_".join(parts)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -270,27 +295,42 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     preset = PRESETS.get(args.preset or "", {})
     out = Path(args.out or preset.get("out") or default_out(config))
+    threads = args.threads or default_threads(args.jobs if args.executor == "local" else 1)
     try:
         ran = run_grid(jobs, config, out, workers=args.jobs, executor=args.executor,
-                       address=args.address, progress=not args.no_progress)
+                       address=args.address, progress=not args.no_progress, threads=threads)
     except ExperimentMismatchError as error:
         parser.error(str(error))
+    except Interrupted as stop:
+        done = sum(ResultsStore(out).is_done(job.key) for job in jobs)
+        print(f"interrupted: {done} of {len(jobs)} runs done; rerun the same command to resume",
+              file=sys.stderr)
+        return stop.exit_code
     rows = grid_rows(out, jobs)
     print(f"{ran} run(s) executed, {len(jobs) - ran} already done; results in {out}")
-    print(format_summary(rows, per_seed=not (args.no_per_seed or args.preset)))
+    per_seed = args.per_seed
+    if per_seed is None:
+        per_seed = len(rows) <= PER_SEED_ROWS and not args.preset
+    print(format_summary(rows, per_seed=per_seed))
+    if not per_seed and args.per_seed is None:
+        print(f"({len(rows)} runs: per-run rows with --per-seed)")
     if preset.get("report"):
         return _report(out)
     return 0
 
 
 def run_grid(jobs: Sequence[Job], config: dict, out: Path, workers: int = 1,
-             executor: str = "local", address: str | None = None, progress: bool = True) -> int:
+             executor: str = "local", address: str | None = None, progress: bool = True,
+             threads: int | None = None) -> int:
     """Open (or resume) the experiment at ``out`` and run the jobs not done yet with the
-    executor; return how many ran. ExperimentMismatchError: ``out`` holds another config."""
+    executor; return how many ran here. ExperimentMismatchError: ``out`` holds another
+    config; ``harness.interrupts.Interrupted``: stopped by Ctrl-C or SIGTERM (what finished is
+    kept). ``threads`` per job: see ``harness.threads``."""
     ResultsStore(out).open_experiment(config, versions())
     if executor == "ray":
-        return execute_ray(jobs, out, workers=workers, progress=progress, address=address)
-    return execute(jobs, out, workers=workers, progress=progress)
+        return execute_ray(jobs, out, workers=workers, progress=progress, address=address,
+                           threads=threads)
+    return execute(jobs, out, workers=workers, progress=progress, threads=threads)
 
 
 def grid_rows(out: Path, jobs: Sequence[Job]) -> list[dict]:
@@ -406,4 +446,8 @@ def _key(row: dict) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before any run started (the grid handles Ctrl-C itself)
+        print("interrupted before any run started", file=sys.stderr)
+        sys.exit(130)

@@ -71,8 +71,20 @@ def _fmt(value: float) -> str:
 
 
 def format_stat(stat: Stat, absent: str = "n/a") -> str:
-    """``mean ± std [±se]`` with two decimals, as the summary prints it (the report's tests use
-    it to check that both show the same numbers)."""
+    """``mean ± std [±se]`` as the summary prints it (the report's tests use it to check that
+    both show the same numbers): to the standard deviation's second significant digit, at least
+    two decimals (so a TNB101 regret of 0.012 is not printed 0.01). One seed has no deviation:
+    ``mean ± n/a``."""
     if not stat.known:
         return absent
-    return f"{stat.mean:.2f} ± {stat.std:.2f} [±{stat.se:.2f}]"
+    if stat.n < 2:
+        return f"{stat.mean:.{_decimals(abs(stat.mean))}f} ± n/a"
+    decimals = _decimals(stat.std if stat.std > 0 else abs(stat.mean))
+    return f"{stat.mean:.{decimals}f} ± {stat.std:.{decimals}f} [±{stat.se:.{decimals}f}]"
+
+
+def _decimals(scale: float) -> int:
+    """Decimals that show ``scale`` to two significant digits, at least 2, at most 8."""
+    if not scale > 0 or math.isinf(scale):
+        return 2
+    return min(max(2, 1 - math.floor(math.log10(scale))), 8)

@@ -374,7 +374,7 @@ def test_cli_flag_is_recorded_and_passed_to_the_jobs(tmp_path, capsys) -> None:
     parsed = run_cli.build_parser().parse_args(args[:8] + ["--budget", "12"])
     _, config = run_cli.make_jobs(parsed)
     assert run_cli.default_out(config).name == (
-        f"rs+re_{NAME}_12q_nb301official-{bench.checksum[:8]}_2seeds")
+        f"rs+re_{NAME}_12q_nb301official-{bench.checksum[:8]}")
 
 
 @pytest.mark.parametrize("extra, message", [

@@ -162,8 +162,12 @@ def test_the_runner_summary_and_the_report_print_the_same_numbers(experiment):
         # and both are the files' numbers: mean ± std [±se] of the final test accuracy
         test = np.asarray(data[(task, opt)]["incumbent_test"], dtype=float)
         if not np.isnan(test).all():
-            assert (f"{test.mean():.2f} ± {test.std(ddof=1):.2f} "
-                    f"[±{test.std(ddof=1) / math.sqrt(SEEDS):.2f}]") == cells[3]
+            mean, std, se = (float(v) for v in re.fullmatch(
+                r"([\d.]+) ± ([\d.]+) \[±([\d.]+)\]", cells[3]).groups())
+            half_unit = 0.5 * 10.0 ** -len(cells[3].split(" ")[0].split(".")[1])
+            assert mean == pytest.approx(test.mean(), abs=half_unit)
+            assert std == pytest.approx(test.std(ddof=1), abs=half_unit)
+            assert se == pytest.approx(test.std(ddof=1) / math.sqrt(SEEDS), abs=half_unit)
 
 
 def test_figures_are_valid_non_empty_pngs(experiment):
@@ -277,6 +281,27 @@ def test_a_folder_without_runs_exits_2_with_a_clear_message(tmp_path, make, mess
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert message in proc.stderr
+
+
+def test_a_folder_of_several_experiments_is_not_pooled(tmp_path):
+    results = tmp_path / "results"
+    for budget in ("5", "7"):
+        assert run_cli.main(["--optimizer", "rs", "--bench", "nb201-cifar10", "--seeds", "2",
+                             "--budget", budget, "--no-progress",
+                             "--out", str(results / f"rs_{budget}q")]) == 0
+    proc = subprocess.run([PY, "-m", "harness.report", str(results)], capture_output=True,
+                          text=True)
+    assert proc.returncode == 2
+    assert (f"holds 2 experiments, which a report does not pool: {results / 'rs_5q'} (rs on "
+            f"nb201-cifar10, 2 runs); {results / 'rs_7q'} (rs on nb201-cifar10, 2 runs)"
+            ) in proc.stderr
+    assert not (tmp_path / "reports").exists()
+    # without experiment files, runs whose settings differ are refused as well
+    for budget in ("5", "7"):
+        (results / f"rs_{budget}q" / "experiment.json").unlink()
+    proc = subprocess.run([PY, "-m", "harness.report", str(results)], capture_output=True,
+                          text=True)
+    assert proc.returncode == 2 and "holds runs with different settings" in proc.stderr
 
 
 def test_a_bad_x_axis_exits_2_naming_the_accepted_ones(tmp_path):

@@ -36,6 +36,7 @@ def experiment(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_crash_after_checkpoint_then_resume(tmp_path, experiment, monkeypatch, capsys):
     data = _fake_cifar(tmp_path / "cifar")
     argv = [str(experiment), "--top", "1", "--bench", "nb201-cifar10", "--data-dir", str(data),
@@ -57,7 +58,7 @@ def test_crash_after_checkpoint_then_resume(tmp_path, experiment, monkeypatch, c
     printed = capsys.readouterr().out
     import torch
 
-    state = torch.load(folder / "checkpoint.pt", weights_only=False)
+    state = torch.load(folder / "checkpoint.pt", weights_only=True)
     assert state["epoch"] == 2
     metrics = pq.read_table(folder / "metrics.parquet").to_pylist()
     assert [m["epoch"] for m in metrics] == [1, 2]
@@ -111,6 +112,7 @@ def test_missing_results_folder_exits_2(tmp_path, capsys):
     assert "not a results folder" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_darts_eval_network_one_epoch(tmp_path):
     """A tiny DARTS evaluation network (C=4, 5 cells) trains one epoch under the DARTS protocol
     (auxiliary head, drop path, cutout, grad clip) with finite metrics and a checkpoint."""
@@ -132,11 +134,12 @@ def test_darts_eval_network_one_epoch(tmp_path):
                             {"bench": "nb301-cifar10"}, log=lambda _: None)
     assert [m["epoch"] for m in metrics] == [1]
     assert all(np.isfinite(v) for v in metrics[0].values())
-    assert torch.load(folder / "checkpoint.pt", weights_only=False)["epoch"] == 1
+    assert torch.load(folder / "checkpoint.pt", weights_only=True)["epoch"] == 1
     stored = pq.read_table(folder / "metrics.parquet").to_pylist()
     assert [m["epoch"] for m in stored] == [1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protocol", ["nb201", "darts"])
 def test_resumed_run_equals_uninterrupted_run(tmp_path, monkeypatch, protocol):
     """Killed after epoch 1 and resumed, a run ends with the same metrics and weights as one
@@ -180,6 +183,6 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, monkeypatch, protocol):
 
     assert [m["epoch"] for m in resumed] == [1, 2]
     assert timeless(resumed) == timeless(straight)
-    weights = [torch.load(tmp_path / "out" / name / "checkpoint.pt", weights_only=False)["model"]
+    weights = [torch.load(tmp_path / "out" / name / "checkpoint.pt", weights_only=True)["model"]
                for name in ("straight", "resumed")]
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])

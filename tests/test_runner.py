@@ -87,7 +87,7 @@ def test_set_gives_optimizer_hyperparameters_and_records_them(tmp_path, capsys, 
                 "--set", "ls.first_improvement=true"]
     assert run_cli.main([*base, *settings]) == 0
     out = (tmp_path / "results" / "re+ls_nb201-cifar10_40q_ls.first_improvement=true,"
-           "re.population_size=5,re.sample_size=2_2seeds")
+           "re.population_size=5,re.sample_size=2")
     _, manifest = ResultsStore(out).read("nb201-cifar10/re/seed-0001")
     assert manifest["optimizer_config"] == {"population_size": 5, "sample_size": 2,
                                            "deduplicate": False, "mutation": "uniform"}
@@ -144,9 +144,48 @@ def test_a_different_experiment_in_the_same_folder_is_refused(tmp_path, capsys):
     base = ["--optimizer", "rs", "--bench", "nb201-cifar10", "--out", out, "--no-progress"]
     assert run_cli.main([*base, "--seeds", "1", "--budget", "5"]) == 0
     with pytest.raises(SystemExit) as info:
-        run_cli.main([*base, "--seeds", "1", "--budget", "6"])
+        run_cli.main([*base, "--seeds", "1", "--budget", "6", "--noise", "mean"])
     assert info.value.code == 2
-    assert "another configuration" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "another configuration: budget.queries: 5 in the folder, 6 now; noise: 'seed' in " \
+        "the folder, 'mean' now." in err
+
+
+def test_more_seeds_are_added_to_the_same_experiment(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default results folder is relative
+    base = ["--optimizer", "rs", "--bench", "nb201-cifar10", "--budget", "5", "--no-progress"]
+    assert run_cli.main([*base, "--seeds", "2"]) == 0
+    assert run_cli.main([*base, "--seeds", "3"]) == 0
+    assert "1 run(s) executed, 2 already done; results in results/rs_nb201-cifar10_5q" in \
+        capsys.readouterr().out
+    assert [p.name for p in (tmp_path / "results").iterdir()] == ["rs_nb201-cifar10_5q"]
+    folder = tmp_path / "results" / "rs_nb201-cifar10_5q"
+    assert json.loads((folder / "experiment.json").read_text())["config"]["seeds"] == 3
+    assert run_cli.main([*base, "--seeds", "1"]) == 0  # fewer: a part of the experiment
+    assert "0 run(s) executed, 1 already done" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flags, name", [
+    ([], "rs_nb201-cifar10_20q"),
+    (["--noise", "mean"], "rs_nb201-cifar10_20q_noise-mean"),
+    (["--fidelity", "hp12"], "rs_nb201-cifar10_20q_hp12"),
+    (["--set", "rs.foo=1"], None),  # rs has no hyperparameters: refused before any folder
+    (["--protocol", "nb201-paper"], "rs+re_nb201-cifar10_12000s_nb201-paper"),
+    (["--protocol", "nb201-paper", "--noise", "mean"],
+     "rs+re_nb201-cifar10_12000s_nb201-paper_noise-mean"),
+    (["--protocol", "nb201-paper", "--fidelity", "hp200"],
+     "rs+re_nb201-cifar10_12000s_nb201-paper_hp200"),
+])
+def test_the_default_folder_names_every_setting_that_changes_results(flags, name):
+    args = run_cli.build_parser().parse_args(
+        ["--optimizer", "rs", "--bench", "nb201-cifar10", "--budget", "20", *flags]
+        if "--protocol" not in flags else flags)
+    if name is None:
+        with pytest.raises(ValueError):
+            run_cli.make_jobs(args)
+        return
+    _, config = run_cli.make_jobs(args)
+    assert run_cli.default_out(config).name == name
 
 
 def test_query_cli_refuses_a_bad_arch_string():
@@ -158,6 +197,33 @@ def test_query_cli_refuses_a_bad_arch_string():
     proc = subprocess.run([PY, "-m", "harness.query", "--bench", "nb201-cifar10", "--index",
                            "6111"], capture_output=True, text=True, check=True)
     assert "test_acc    hp200       94.3733" in proc.stdout
+    proc = subprocess.run([PY, "-m", "harness.query", "--bench", "nb201-cifar10", "--arch",
+                           "6111"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith("to look up an official row index, use --index 6111")
+
+
+@pytest.mark.parametrize("values, printed", [
+    ([94.371], "94.37 ± n/a"),  # one seed: no deviation
+    ([94.0, 95.0], "94.50 ± 0.71 [±0.50]"),
+    ([0.012, 0.024, 0.003], "0.013 ± 0.011 [±0.006]"),  # TNB101-sized regrets
+    ([0.5, 0.5], "0.50 ± 0.00 [±0.00]"),
+])
+def test_summary_statistics_print_enough_digits(values, printed):
+    from harness.report.tables import describe
+    from harness.summary import format_stat
+
+    assert format_stat(describe(values)) == printed
+
+
+def test_the_summary_lists_runs_only_when_few(tmp_path, capsys):
+    base = ["--optimizer", "rs", "--bench", "nb201-cifar10", "--budget", "5", "--no-progress"]
+    assert run_cli.main([*base, "--seeds", "51", "--out", str(tmp_path / "a")]) == 0
+    printed = capsys.readouterr().out
+    assert "(51 runs: per-run rows with --per-seed)" in printed
+    assert "nb201-cifar10          rs          50 " not in printed
+    assert run_cli.main([*base, "--seeds", "51", "--out", str(tmp_path / "a"), "--per-seed"]) == 0
+    assert "nb201-cifar10          rs          50 " in capsys.readouterr().out
 
 
 def test_every_optimizer_is_deterministic_across_processes_and_within_budget(tmp_path):

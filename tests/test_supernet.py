@@ -162,6 +162,7 @@ def _run(tmp_path, fake_cifar, optimizer, bench="nb201-cifar10", extra=()):
     return ResultsStore(out)
 
 
+@pytest.mark.slow
 def test_one_epoch_of_each_method_through_the_runner(tmp_path, fake_cifar):
     store = _run(tmp_path, fake_cifar, "xnas,darts,gdas")
     space = benchmarks.load("nb201-cifar10").space
@@ -181,6 +182,7 @@ def test_one_epoch_of_each_method_through_the_runner(tmp_path, fake_cifar):
     assert diagnostics["horizon"] == {"cell": 2 * 4 * 3} and diagnostics["steps"] == 2
 
 
+@pytest.mark.slow
 def test_xnas_same_seed_same_result(tmp_path, fake_cifar):
     first = _run(tmp_path / "a", fake_cifar, "xnas").read("nb201-cifar10/xnas/seed-0000")
     second = _run(tmp_path / "b", fake_cifar, "xnas").read("nb201-cifar10/xnas/seed-0000")
@@ -190,6 +192,7 @@ def test_xnas_same_seed_same_result(tmp_path, fake_cifar):
             == second[1]["diagnostics"]["mixing_weights"])
 
 
+@pytest.mark.slow
 def test_darts_space_search_through_the_runner(tmp_path, fake_cifar):
     store = _run(tmp_path, fake_cifar, "xnas", bench="nb301-cifar10")
     table, manifest = store.read("nb301-cifar10/xnas/seed-0000")
@@ -214,3 +217,35 @@ def test_bad_combinations_exit_2(argv, message, capsys):
         run.main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_supernet_search_cleanly(tmp_path, fake_cifar):
+    """A search of many epochs, stopped by Ctrl-C once it has claimed its job: exit 130 within
+    the grace period, one line, no traceback, no temporary file, nothing recorded as done."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.run", "--optimizer", "xnas", "--bench", "nb201-cifar10",
+         "--supernet", "--data-dir", str(fake_cifar), "--epochs", "100000", "--train-images",
+         "16", "--batch-size", "4", "--channels", "4", "--cells", "1", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    claim = ResultsStore(out).claim_path("nb201-cifar10/xnas/seed-0000")
+    deadline = time.monotonic() + 120
+    while not claim.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # into the training loop
+    os.killpg(proc.pid, signal.SIGINT)
+    stopped = time.monotonic()
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert time.monotonic() - stopped < 20  # the 10 s grace, then the search is ended
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "interrupted: 0 of 1 supernet runs done; rerun the same command to resume")
+    assert not list(out.rglob("*.tmp")) and not list(out.rglob("*.parquet"))

@@ -39,6 +39,8 @@ class Run:
     final: dict
     curve: dict[str, np.ndarray]
     space: str
+    experiment: Path | None = None  # the folder of its experiment.json (the results root if none)
+    setting: str = ""  # its budget, fidelity and noise, as JSON: runs of one report share it
 
 
 @dataclass
@@ -71,11 +73,12 @@ def load(root: Path) -> Experiment:
         schema = pq.read_schema(path)
         manifest = _manifest(schema.metadata)
         if manifest is not None and "optimizer" in manifest.get("job", {}):
-            exp.runs.append(_run(path, manifest))
+            exp.runs.append(_run(path, manifest, _experiment_of(path, root)))
         elif set(PREDICTOR_REQUIRED) <= set(schema.names) and set(PREDICTOR_X) & set(schema.names):
             exp.predictor_rows.extend(_predictor_rows(path, schema.names))
         else:
             exp.skipped.append(str(path.relative_to(root)))
+    _refuse_unlike_runs(root, exp.runs)
     if not exp.runs and not exp.predictor_rows:
         raise ReportError(
             f"results folder {str(root)!r} holds no runs: expected <benchmark>/<optimizer>/"
@@ -106,13 +109,54 @@ def _manifest(metadata: dict | None) -> dict | None:
     return json.loads(metadata[METADATA_KEY])
 
 
-def _run(path: Path, manifest: dict) -> Run:
+def _run(path: Path, manifest: dict, experiment: Path) -> Run:
     table = pq.read_table(path, columns=list(CURVE_COLUMNS))
     curve = {c: table[c].to_numpy(zero_copy_only=False).astype(np.float64)
              for c in CURVE_COLUMNS}
     final = final_row(manifest)
     data = manifest.get("data", {})
-    return Run(final, curve, space_name(final["benchmark"], data.get("space")))
+    job = manifest["job"]
+    setting = json.dumps({k: job.get(k) for k in ("budget", "fidelity", "noise")},
+                         sort_keys=True)
+    return Run(final, curve, space_name(final["benchmark"], data.get("space")), experiment,
+               setting)
+
+
+def _experiment_of(path: Path, root: Path) -> Path:
+    """The experiment folder a run belongs to: its nearest folder (up to ``root``) holding an
+    ``experiment.json``; ``root`` when there is none."""
+    for folder in path.parents:
+        if (folder / EXPERIMENT_FILE).exists():
+            return folder
+        if folder == root:
+            break
+    return root
+
+
+def _refuse_unlike_runs(root: Path, runs: list[Run]) -> None:
+    """A report compares runs made alike: ``ReportError`` when the runs under ``root`` come
+    from several experiments (listed, with what each holds, to be reported one by one) or,
+    without experiment files, when their budget, fidelity or noise differ."""
+    groups: dict[Path, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(run.experiment, []).append(run)
+    if len(groups) > 1:
+        listing = "; ".join(
+            f"{folder} ({_describe(members)})" for folder, members in sorted(groups.items()))
+        raise ReportError(
+            f"{str(root)!r} holds {len(groups)} experiments, which a report does not pool: "
+            f"{listing}. Report each on its own: python -m harness.report <one of them>")
+    settings = {run.setting for run in runs}
+    if len(settings) > 1:
+        raise ReportError(
+            f"{str(root)!r} holds runs with different settings, which a report does not pool: "
+            + "; ".join(sorted(settings)) + ". Put each setting's runs in its own folder")
+
+
+def _describe(runs: list[Run]) -> str:
+    optimizers = sorted({run.final["optimizer"] for run in runs})
+    benches = sorted({run.final["benchmark"] for run in runs})
+    return f"{'+'.join(optimizers)} on {'+'.join(benches)}, {len(runs)} runs"
 
 
 def _predictor_rows(path: Path, names: list[str]) -> list[dict]:

@@ -32,6 +32,8 @@ def mean_se(stat: Stat | None) -> str:
     (four significant digits for the mean when the standard error is 0)."""
     if stat is None or not stat.known:
         return "n/a"
+    if stat.n < 2:  # one seed: no spread to estimate
+        return f"{_sig(stat.mean)} ± n/a"
     if not stat.se > 0:
         return f"{_sig(stat.mean)} ± 0"
     decimals = min(max(1 - math.floor(math.log10(stat.se)), 0), 8)

@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="default: cuda when available, else cpu")
     parser.add_argument("--out", default=None,
                         help="folder that receives retrain/<bench>/...; default: RESULTS")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads on CPU; default: OMP_NUM_THREADS if set, else "
+                        "every usable core (recorded with the metrics)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="hide the bar over each epoch's batches")
     return parser
 
 
@@ -56,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         _check_bench(args.bench)
-        for flag in ("epochs", "batch_size", "top"):
+        for flag in ("epochs", "batch_size", "top", "threads"):
             if getattr(args, flag) is not None and getattr(args, flag) < 1:
                 raise ValueError(f"bad --{flag.replace('_', '-')} {getattr(args, flag)}: "
                                  "need an integer >= 1")
@@ -79,18 +84,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise ValueError(str(error)) from None
     except ValueError as error:
         parser.error(str(error))  # exits with code 2
+    from harness.interrupts import GRACE_SECONDS, Interrupted, stop_on_signals
     from harness.provenance import versions
     from harness.results import ResultsStore
-    from harness.retrain.report import compare, format_table
+    from harness.retrain.report import format_table
     from harness.retrain.train import (
         CheckpointMismatchError,
         DartsTrainConfig,
         TrainConfig,
         device_name,
         precision,
-        retrain,
     )
+    from harness.threads import default_threads
 
+    if device.type == "cpu":
+        torch.set_num_threads(args.threads or default_threads(1))
     bench = benchmarks.load(args.bench)
     darts = args.bench.startswith("nb301")
     protocol = DartsTrainConfig if darts else TrainConfig
@@ -109,6 +117,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         "precision": precision(device),
         "torch_threads": torch.get_num_threads(), "versions": versions(),
     }
+    notice = (f"stopping: the epoch in progress gets {GRACE_SECONDS:g} s to finish (press "
+              "Ctrl-C again to end it now); finished epochs are checkpointed")
+    log = print if args.no_progress else tqdm_write
+    try:
+        with stop_on_signals(notice=notice) as stop:
+            rows = _retrain_all(args, bench, darts, candidates, data, root, store, config,
+                                device, run_context, stop, log)
+    except Interrupted as interrupted:
+        print("interrupted: the last finished epoch of each arch is checkpointed; rerun the "
+              "same command to resume", file=sys.stderr)
+        return interrupted.exit_code
+    except CheckpointMismatchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(format_table(rows))
+    if darts:
+        print(f"{args.bench} has no test metric: the benchmark column is the surrogate's "
+              "predicted validation accuracy, not a test accuracy")
+    return 0
+
+
+def tqdm_write(line: str) -> None:
+    from tqdm import tqdm
+
+    tqdm.write(line)
+
+
+def _retrain_all(args, bench, darts, candidates, data, root, store, config, device,
+                 run_context, stop, log) -> list:
+    from harness.retrain.report import compare
+    from harness.retrain.train import retrain
+
     rows = []
     for candidate in candidates:
         arch = bench.space.from_string(candidate.arch)
@@ -125,18 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             manifest["benchmark_test_acc"] = {
                 f: float(bench.query(arch, "test_acc", fidelity=f)) for f in ("hp200", "hp12")
             }
-        try:
-            metrics = retrain(arch, candidate.arch, data, root / args.bench / slug, store, key,
-                              config, device, manifest)
-        except CheckpointMismatchError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+        metrics = retrain(arch, candidate.arch, data, root / args.bench / slug, store, key,
+                          config, device, manifest, log=log, stop=stop,
+                          progress=not args.no_progress)
         rows.append(compare(bench, arch, candidate, metrics))
-    print(format_table(rows))
-    if darts:
-        print(f"{args.bench} has no test metric: the benchmark column is the surrogate's "
-              "predicted validation accuracy, not a test accuracy")
-    return 0
+    return rows
 
 
 if __name__ == "__main__":

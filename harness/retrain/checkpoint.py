@@ -4,7 +4,9 @@ A checkpoint holds everything the next epoch depends on: model, optimizer and sc
 the number of finished epochs, the RNG states (torch CPU, the data generator, CUDA) and the
 metrics so far; resuming from it continues the run as if it had not been interrupted. It is
 written to a temporary file in the same folder and renamed over the old one, so a crash leaves
-either the previous checkpoint or the new one, never a torn file.
+either the previous checkpoint or the new one, never a torn file. Everything in it is tensors,
+numbers, strings, lists and dicts, so it loads with ``torch.load(weights_only=True)``: a
+checkpoint from someone else's results folder cannot run code.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.store import atomic_write
+from benchmarks.store import atomic_write, orphaned
 
 FILE = "checkpoint.pt"
 
@@ -27,14 +29,15 @@ def save(folder: Path, state: dict[str, Any]) -> Path:
 
 
 def load(folder: Path) -> dict[str, Any] | None:
-    """The checkpoint in ``folder``, or None when there is none (stale temporaries removed)."""
+    """The checkpoint in ``folder``, or None when there is none (temporaries left by a dead
+    writer removed)."""
     for stale in folder.glob(f".{FILE}.*.tmp"):
-        stale.unlink(missing_ok=True)
+        if orphaned(stale):
+            stale.unlink(missing_ok=True)
     path = folder / FILE
     if not path.is_file():
         return None
-    # weights_only=False: the state holds RNG byte tensors and plain dicts written by save()
-    return torch.load(path, map_location="cpu", weights_only=False)
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def rng_states(generator: torch.Generator) -> dict[str, Any]:

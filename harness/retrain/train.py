@@ -33,11 +33,13 @@ import pyarrow as pa
 import torch
 import torch.nn.functional as F  # noqa: N812 - the PyTorch convention
 from torch import nn
+from tqdm import tqdm
 
 from benchmarks.networks import darts_eval
 from benchmarks.networks.nb201 import build_network
 from harness.datasets import transforms
 from harness.datasets.cifar10 import CIFAR10
+from harness.interrupts import StopRequest
 from harness.results import ResultsStore
 from harness.retrain import checkpoint
 
@@ -196,9 +198,13 @@ def _after_checkpoint(epoch: int) -> None:
 def retrain(arch: np.ndarray, arch_string: str, data: CIFAR10, folder: Path,
             store: ResultsStore, key: str, config: TrainConfig | DartsTrainConfig,
             device: torch.device,
-            manifest: dict, log: Callable[[str], None] = print) -> list[dict]:
+            manifest: dict, log: Callable[[str], None] = print,
+            stop: StopRequest | None = None, progress: bool = False) -> list[dict]:
     """Train ``arch`` by ``config`` (resuming from ``folder``'s checkpoint); return per-epoch
-    metrics. ``store.write(key, ...)`` receives the metrics table after every epoch."""
+    metrics. ``store.write(key, ...)`` receives the metrics table after every epoch. A
+    ``stop`` requested (Ctrl-C) ends the run at the next epoch boundary by raising
+    ``Interrupted`` (the last epoch's checkpoint is kept); ``progress`` shows a bar over the
+    batches of each epoch."""
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     darts = isinstance(config, DartsTrainConfig)
@@ -221,7 +227,10 @@ def retrain(arch: np.ndarray, arch_string: str, data: CIFAR10, folder: Path,
         metrics = list(state["metrics"])
         log(f"resuming {arch_string} after epoch {state['epoch']} of {config.epochs}")
     train_images, train_labels = _on_device(data.train, device)
+    batches = -(-len(train_labels) // config.batch_size)
     for epoch in range(len(metrics) + 1, config.epochs + 1):
+        if stop is not None:
+            stop.check()
         model.train()
         if darts:  # linear in the epoch, counted from 0 as DARTS does
             model.drop_path_prob = config.drop_path_prob * (epoch - 1) / config.epochs
@@ -229,13 +238,17 @@ def retrain(arch: np.ndarray, arch_string: str, data: CIFAR10, folder: Path,
         # running sums stay on the device: no host synchronisation inside the epoch
         seen, loss_sum, correct = 0, torch.zeros((), device=device), torch.zeros((), device=device)
         started = time.perf_counter()
-        for start in range(0, len(order), config.batch_size):
-            idx = order[start:start + config.batch_size].sort().values.to(device)
-            loss, hits = train_step(model, optimizer, train_images[idx], train_labels[idx],
-                                    generator, config, device)
-            seen += len(idx)
-            loss_sum += loss * len(idx)
-            correct += hits
+        with tqdm(total=batches, unit="batch", disable=not progress, leave=False,
+                  desc=f"{arch_string[:40]} epoch {epoch}/{config.epochs}",
+                  dynamic_ncols=True) as bar:
+            for start in range(0, len(order), config.batch_size):
+                idx = order[start:start + config.batch_size].sort().values.to(device)
+                loss, hits = train_step(model, optimizer, train_images[idx], train_labels[idx],
+                                        generator, config, device)
+                seen += len(idx)
+                loss_sum += loss * len(idx)
+                correct += hits
+                bar.update()
         loss_sum, correct = float(loss_sum), int(correct)  # waits for the device's last step
         seconds = time.perf_counter() - started
         lr = optimizer.param_groups[0]["lr"]

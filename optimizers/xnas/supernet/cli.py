@@ -1,16 +1,20 @@
 """The ``--supernet`` path of ``python -m harness.run``: validates its flags, runs its jobs one
-after another in this process (each writes its Parquet atomically; a rerun skips finished
-ones) and prints the final architectures. Torch-free until jobs run.
+after another in this process (each claimed, so several runners can share a folder, and written
+atomically; a rerun skips finished ones) and prints the final architectures. Ctrl-C or SIGTERM
+stops it as it stops the grid runner (``harness.interrupts``). Torch-free until jobs run.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import time
 from pathlib import Path
 
 from harness.choices import parse_names
 
 METHODS: tuple[str, ...] = ("xnas", "darts", "gdas")
+DEFAULTS = {"epochs": 50, "batch_size": 64}
 SUPPORTED: tuple[str, ...] = ("nb201-cifar10", "nb301-cifar10")
 # flags that only the supernet path takes, and those it refuses
 ONLY_SUPERNET: tuple[str, ...] = ("data_dir", "epochs", "device", "train_images", "batch_size",
@@ -90,8 +94,9 @@ def make_jobs(args: argparse.Namespace) -> tuple[list, dict]:
         data_dir = str(find_folder(Path(args.data_dir).expanduser().resolve()))
     except DatasetFolderError as error:
         raise ValueError(str(error)) from None
-    common = {"data_dir": data_dir, "epochs": args.epochs or 50,
-              "batch_size": args.batch_size or 64, "train_images": args.train_images,
+    common = {"data_dir": data_dir, "epochs": args.epochs or DEFAULTS["epochs"],
+              "batch_size": args.batch_size or DEFAULTS["batch_size"],
+              "train_images": args.train_images,
               "device": device, "channels": args.channels, "cells": args.cells}
     jobs = [SupernetJob(benchmark=b, method=m, seed=s, **common)
             for b in benches for m in methods for s in range(int(seeds))]
@@ -108,29 +113,75 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         jobs, config = make_jobs(args)
     except ValueError as error:
         parser.error(str(error))  # exits with code 2
-    from optimizers.xnas.supernet.runner import run_job
+    from harness.interrupts import GRACE_SECONDS, Interrupted, stop_on_signals
+    from harness.threads import default_threads
 
-    name = (f"supernet_{'+'.join(config['optimizers'])}_{'+'.join(config['benchmarks'])}_"
-            f"{config['epochs']}ep_{config['seeds']}seeds")
-    out = Path(args.out or Path("results") / name)
+    out = Path(args.out or Path("results") / default_name(config))
     store = ResultsStore(out)
     try:
         store.open_experiment(config, versions())
     except ExperimentMismatchError as error:
         parser.error(str(error))
     store.remove_partial_files()
-    ran = 0
-    for job in jobs:
-        if not store.is_done(job.key):
-            store.write(job.key, *run_job(job))
-            ran += 1
-        _, manifest = store.read(job.key)
-        final = manifest["final"]
-        test = final["bench_test_acc"]
-        print(f"{job.key}: {final['arch']}  benchmark valid {final['bench_valid_acc']:.2f}"
-              + ("" if test is None else f", test {test:.2f}")
-              + f"  ({manifest['wall_seconds']:.1f} s)", flush=True)
+    threads = args.threads or default_threads(1)
+    ran, waiting = 0, list(jobs)
+    try:
+        with stop_on_signals(notice=f"stopping: the running supernet search gets "
+                             f"{GRACE_SECONDS:g} s to finish (press Ctrl-C again to end it "
+                             "now)") as stop:
+            while waiting:
+                stop.check()
+                job = waiting.pop(0)
+                outcome = _run_claimed(store, job, threads, not args.no_progress)
+                if outcome == "busy":  # another runner has it: look again after the others
+                    waiting.append(job)
+                    if all(store.is_claimed(j.key) for j in waiting):
+                        time.sleep(1.0)
+                    continue
+                ran += outcome == "ran"
+                _print_final(store, job)
+    except Interrupted as interrupted:
+        done = sum(store.is_done(job.key) for job in jobs)
+        print(f"interrupted: {done} of {len(jobs)} supernet runs done; rerun the same command to "
+              "resume", file=sys.stderr)
+        return interrupted.exit_code
     print(f"{ran} supernet run(s) executed, {len(jobs) - ran} already done; results in {out}")
     return 0
+
+
+def default_name(config: dict) -> str:
+    """The default results folder's name: every setting that changes results, the seeds
+    excepted (more seeds are added to the same experiment)."""
+    parts = ["supernet", "+".join(config["optimizers"]), "+".join(config["benchmarks"]),
+             f"{config['epochs']}ep"]
+    for key, label in (("batch_size", "bs{}"), ("train_images", "{}img"),
+                       ("channels", "C{}"), ("cells", "N{}")):
+        if config.get(key) is not None and config[key] != DEFAULTS.get(key):
+            parts.append(label.format(config[key]))
+    if config.get("device", "cpu") != "cpu":
+        parts.append(config["device"])
+    return "_".join(parts)
+
+
+def _run_claimed(store, job, threads: int, progress: bool) -> str:
+    from optimizers.xnas.supernet.runner import run_job
+
+    with store.claim(job.key) as mine:
+        if not mine:
+            return "busy"
+        if store.is_done(job.key):
+            return "done"
+        store.remove_partial_files(job.key)
+        store.write(job.key, *run_job(job, threads=threads, progress=progress))
+    return "ran"
+
+
+def _print_final(store, job) -> None:
+    _, manifest = store.read(job.key)
+    final = manifest["final"]
+    test = final["bench_test_acc"]
+    print(f"{job.key}: {final['arch']}  benchmark valid {final['bench_valid_acc']:.2f}"
+          + ("" if test is None else f", test {test:.2f}")
+          + f"  ({manifest['wall_seconds']:.1f} s)", flush=True)
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,9 +25,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import torch
+from tqdm import tqdm
 
 import benchmarks
 from harness.provenance import versions
+from harness.threads import default_threads
 from optimizers.xnas.supernet.data import batches, files_read, split_train
 from optimizers.xnas.supernet.search import (
     SupernetConfig,
@@ -104,7 +105,11 @@ def data_record(data_dir: str) -> dict:
                                                                                  strict=True)]}
 
 
-def run_job(job: SupernetJob) -> tuple[pa.Table, dict]:
+def run_job(job: SupernetJob, threads: int | None = None, progress: bool = False
+            ) -> tuple[pa.Table, dict]:
+    """Run ``job``. ``threads``: torch's threads on CPU (default: ``OMP_NUM_THREADS`` if set,
+    else every usable core); recorded in the manifest. ``progress``: a bar over the search's
+    batches, with the epoch."""
     started = time.perf_counter()
     if job.benchmark not in SUPPORTED:
         raise ValueError(f"no supernet search for {job.benchmark!r}; accepted: "
@@ -112,7 +117,7 @@ def run_job(job: SupernetJob) -> tuple[pa.Table, dict]:
     device = torch.device(job.device)
     autocast = device.type == "cuda"  # bf16 mixed precision on GPU; fp32 on CPU
     if device.type == "cpu":
-        torch.set_num_threads(max(1, len(os.sched_getaffinity(0))))
+        torch.set_num_threads(threads or default_threads(1))
     config = job.config()
     torch.manual_seed(job.seed)
     generator = torch.Generator().manual_seed(job.seed)
@@ -130,31 +135,38 @@ def run_job(job: SupernetJob) -> tuple[pa.Table, dict]:
     history = [_rounded(method.mixing())]
     rows: list[dict] = []
     elapsed = 0.0
-    for epoch in range(config.epochs):
-        tick = time.perf_counter()
-        for group in optimizer.param_groups:
-            group["lr"] = cosine_lr(config, epoch)
-        if hasattr(method, "set_epoch"):
-            method.set_epoch(epoch)
-        model.train()
-        stats = []
-        pairs = zip(batches(train, config.batch_size, data_rng, True, device),
-                    batches(valid, config.batch_size, data_rng, False, device), strict=True)
-        for (xt, yt), (xv, yv) in pairs:
-            train_stats = weight_step(model, optimizer, method.train_weights(device), xt, yt,
-                                      config, autocast)
-            stats.append((*train_stats, *method.arch_step(model, xv, yv, autocast, epoch)))
-        seconds = time.perf_counter() - tick
-        elapsed += seconds
-        mixing = method.mixing()
-        history.append(_rounded(mixing))
-        arch = model.discretize(mixing)
-        valid_acc, test_acc = _lookup(bench, arch)
-        means = np.mean(stats, axis=0)
-        rows.append({"epoch": epoch + 1, "arch": bench.space.to_string(arch),
-                     "bench_valid_acc": valid_acc, "bench_test_acc": test_acc,
-                     "train_loss": means[0], "train_acc": means[1], "valid_loss": means[2],
-                     "valid_acc": means[3], "seconds": seconds, "cum_seconds": elapsed})
+    bar = tqdm(total=config.epochs * steps, unit="batch", disable=not progress,
+               desc=job.key, dynamic_ncols=True, leave=False)
+    try:
+        for epoch in range(config.epochs):
+            bar.set_postfix_str(f"epoch {epoch + 1}/{config.epochs}")
+            tick = time.perf_counter()
+            for group in optimizer.param_groups:
+                group["lr"] = cosine_lr(config, epoch)
+            if hasattr(method, "set_epoch"):
+                method.set_epoch(epoch)
+            model.train()
+            stats = []
+            pairs = zip(batches(train, config.batch_size, data_rng, True, device),
+                        batches(valid, config.batch_size, data_rng, False, device), strict=True)
+            for (xt, yt), (xv, yv) in pairs:
+                train_stats = weight_step(model, optimizer, method.train_weights(device), xt, yt,
+                                          config, autocast)
+                stats.append((*train_stats, *method.arch_step(model, xv, yv, autocast, epoch)))
+                bar.update()
+            seconds = time.perf_counter() - tick
+            elapsed += seconds
+            mixing = method.mixing()
+            history.append(_rounded(mixing))
+            arch = model.discretize(mixing)
+            valid_acc, test_acc = _lookup(bench, arch)
+            means = np.mean(stats, axis=0)
+            rows.append({"epoch": epoch + 1, "arch": bench.space.to_string(arch),
+                         "bench_valid_acc": valid_acc, "bench_test_acc": test_acc,
+                         "train_loss": means[0], "train_acc": means[1], "valid_loss": means[2],
+                         "valid_acc": means[3], "seconds": seconds, "cum_seconds": elapsed})
+    finally:
+        bar.close()
     table = pa.table({c: [r[c] for r in rows] for c in COLUMNS})
     table = table.set_column(0, "epoch", pa.array([r["epoch"] for r in rows], pa.int32()))
     final = rows[-1]
