@@ -46,15 +46,16 @@ def wait_for_files(proc, out, count):
     assert proc.poll() is None, "the runner finished before it could be stopped"
 
 
-def group_members(pgid):
-    """Live processes of process group ``pgid`` (read from /proc: psutil is not a dependency)."""
+def session_members(sid):
+    """Live processes of session ``sid``, whatever their process group (read from /proc: psutil
+    is not a dependency)."""
     members = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:  # it ended while we looked
             continue
-        if int(fields[2]) == pgid and fields[0] != "Z":  # field 5 of stat: the process group
+        if int(fields[3]) == sid and fields[0] != "Z":  # field 6 of stat: the session
             members.append(int(stat.parent.name))
     return members
 
@@ -117,7 +118,7 @@ def test_a_stopped_grid_exits_cleanly_and_a_rerun_completes_it(tmp_path, referen
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == exit_code, stderr
     assert "Traceback" not in stderr
-    assert group_members(proc.pid) == []  # no worker outlived the runner
+    assert session_members(proc.pid) == []  # no worker outlived the runner
     done = len(list(out.glob("*/*/*.parquet")))
     assert STOPPED.match(stderr.strip().splitlines()[-1]).groups() == (str(done), str(N_JOBS))
     assert 0 < done < N_JOBS  # it stopped scheduling: the grid did not run on to the end

@@ -1,6 +1,12 @@
 """``--executor ray`` gives the local executor's results file by file; without Ray, exit 2."""
 
+import os
+import re
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -43,3 +49,46 @@ def test_address_without_ray_executor_is_refused(tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         run.main([*GRID, "--out", str(tmp_path / "out"), "--address", "auto"])
     assert exit_info.value.code == 2
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_the_ray_tasks_and_a_rerun_completes_the_grid(tmp_path):
+    """Ctrl-C to the driver's process group (Ray's workers have groups of their own, in the same
+    session): exit 130 with one line, no process of the session left, no temporary file; the
+    rerun then finishes the grid."""
+    pytest.importorskip("ray")
+    out = tmp_path / "ray"
+    cmd = [sys.executable, "-m", "harness.run", "--optimizer", "rs", "--bench",
+           "nb201-cifar10,nb201-cifar100", "--seeds", "40", "--budget", "150", "--no-progress",
+           "--no-per-seed", "--out", str(out), "--executor", "ray", "-j", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if len(list(out.glob("*/*/*.parquet"))) >= 5:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the grid finished before it could be stopped"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    done = len(list(out.glob("*/*/*.parquet")))
+    assert stderr.strip().splitlines()[-1] == (
+        f"interrupted: {done} of 80 runs done; rerun the same command to resume")
+    assert done < 80 and not list(out.glob("*/*/.*.tmp"))
+    time.sleep(1.0)  # Ray's own processes end right after the driver's shutdown
+    left = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == proc.pid and fields[0] != "Z":
+            left.append(stat.parent.name)
+    assert left == []
+    rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    executed, skipped = map(int, re.search(r"(\d+) run\(s\) executed, (\d+) already done",
+                                           rerun.stdout).groups())
+    assert (executed, skipped) == (80 - done, done)

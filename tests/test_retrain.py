@@ -186,3 +186,38 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path, monkeypatch, protocol):
     weights = [torch.load(tmp_path / "out" / name / "checkpoint.pt", weights_only=True)["model"]
                for name in ("straight", "resumed")]
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_last_checkpoint(tmp_path, experiment):
+    import os
+    import signal
+    import time
+
+    import torch
+
+    data = _fake_cifar(tmp_path / "cifar")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "harness.retrain", str(experiment), "--top", "1", "--bench",
+           "nb201-cifar10", "--data-dir", str(data), "--epochs", "1000", "--batch-size", "16",
+           "--out", str(out), "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        if list(out.glob("retrain/*/*/checkpoint.pt")):
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "interrupted: the last finished epoch of each arch is checkpointed; rerun the same "
+        "command to resume")
+    (folder,) = out.glob("retrain/nb201-cifar10/*")
+    assert not list(folder.glob(".*.tmp"))
+    state = torch.load(folder / "checkpoint.pt", weights_only=True)
+    stored = pq.read_table(folder / "metrics.parquet").to_pylist()
+    assert state["epoch"] >= 1 and [m["epoch"] for m in stored] == list(range(1, state["epoch"]
+                                                                              + 1))
