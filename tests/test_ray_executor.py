@@ -17,6 +17,7 @@ GRID = ["--optimizer", "rs,re", "--bench", "nb201-cifar10", "--seeds", "3", "--b
         "--no-progress", "--no-per-seed"]
 
 
+@pytest.mark.slow
 def test_ray_executor_matches_local_executor(tmp_path):
     pytest.importorskip("ray")
     local, distributed = tmp_path / "local", tmp_path / "ray"

@@ -179,7 +179,7 @@ def test_more_seeds_are_added_to_the_same_experiment(tmp_path, capsys, monkeypat
 def test_the_default_folder_names_every_setting_that_changes_results(flags, name):
     args = run_cli.build_parser().parse_args(
         ["--optimizer", "rs", "--bench", "nb201-cifar10", "--budget", "20", *flags]
-        if "--protocol" not in flags else flags)
+        if "--protocol" not in flags else ["--optimizer", "rs,re", *flags])
     if name is None:
         with pytest.raises(ValueError):
             run_cli.make_jobs(args)
