@@ -37,7 +37,8 @@ def parse_settings(settings: Iterable[str],
             raise ValueError(f"bad --set {setting!r}: expected OPTIMIZER.NAME=VALUE, e.g. "
                              "re.population_size=20")
         name, field, raw = match.groups()
-        accepted = list(dict.fromkeys([*optimizers.registry.builtin_names(), *classes]))
+        accepted = list(dict.fromkeys([*optimizers.registry.builtin_names(),
+                                      *optimizers.multi_objective_names(), *classes]))
         if name not in accepted:
             raise ValueError(f"bad --set {setting!r}: unknown optimizer {name!r}; accepted: "
                              f"{', '.join(accepted)}")

@@ -5,6 +5,10 @@ refused), every evaluation is counted in queries and in simulated training secon
 fidelity, the budget cannot be exceeded (the evaluation that would cross it is refused before it
 is answered or charged), and the trajectory is recorded.
 
+Cheap metrics are free, accuracy is budgeted: a cost known without training (``Metric.free``:
+parameters, FLOPs, a table's latency) is answered by ``measure`` at no budget, never by
+``evaluate``; the run's free objectives and constraints come with every ``Observation``.
+
 Noise: with ``noise="seed"`` (the default) an evaluation returns one training seed's value, drawn
 from the oracle's own generator, as one real training run would; with ``noise="mean"`` it returns
 the seed mean. Metrics that the public record has only as a seed mean are returned as the mean
@@ -19,12 +23,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from benchmarks.base import Benchmark
+from harness.objectives import Problem
 
 NOISE_MODES = ("seed", "mean")
 
 
 class BudgetExhaustedError(RuntimeError):
     """The evaluation asked for would exceed the run's budget; nothing was charged."""
+
+
+class BudgetedMetricError(PermissionError):
+    """A free lookup asked for a metric that needs training (it costs a counted query)."""
 
 
 class TestMetricRefusedError(PermissionError):
@@ -76,6 +85,9 @@ class Observation:
     fidelity: str
     cost: float  # simulated training seconds charged
     noisy: bool  # one seed's value (True) or a seed mean (False)
+    # the run's free metrics (objectives and constraints known without training), uncharged
+    free: dict[str, float] = field(default_factory=dict)
+    feasible: bool = True  # every constraint of the run holds
 
 
 @dataclass
@@ -88,6 +100,8 @@ class TrajectoryRow:
     cost: float
     cum_queries: int
     cum_seconds: float
+    free: dict[str, float] = field(default_factory=dict)
+    feasible: bool = True
 
 
 @dataclass
@@ -99,7 +113,9 @@ class Oracle:
     rng: np.random.Generator
     fidelity: str | None = None
     noise: str = "seed"
+    problem: Problem | None = None  # objectives and constraints; None: the benchmark's objective
     n_queries: int = field(default=0, init=False)
+    free_queries: dict[str, int] = field(default_factory=dict, init=False)
     seconds: float = field(default=0.0, init=False)
     trajectory: list[TrajectoryRow] = field(default_factory=list, init=False)
 
@@ -117,6 +133,24 @@ class Oracle:
     @property
     def objective(self) -> str:
         return self.benchmark.objective
+
+    def measure(self, archs: np.ndarray, metric: str) -> np.ndarray | float:
+        """A free metric (``Metric.free``: params, FLOPs, a table's latency) of one arch or a
+        batch, known without training: not charged, not a query, counted apart in
+        ``free_queries``. A metric that needs training is refused (``evaluate`` it)."""
+        info = self.benchmark.check_metric(metric)
+        if not info.validation:
+            raise TestMetricRefusedError(
+                f"metric {metric!r} ({info.split}) is not available to a search; free: "
+                f"{', '.join(self.benchmark.free_metrics) or 'none'}")
+        if not info.free:
+            raise BudgetedMetricError(
+                f"metric {metric!r} needs training: evaluate() it (a counted query); free: "
+                f"{', '.join(self.benchmark.free_metrics) or 'none'}")
+        archs = self.space.validate(archs)
+        self.free_queries[metric] = self.free_queries.get(metric, 0) + (
+            1 if archs.ndim == 1 else len(archs))
+        return self.benchmark.query(archs, metric, self.fidelity)
 
     def cost_of(self, arch: np.ndarray, fidelity: str | None = None) -> float:
         """Simulated seconds an evaluation would cost (known before training, as a schedule)."""
@@ -145,6 +179,10 @@ class Oracle:
                 f"metric {metric!r} ({info.split}) is not available to a search; accepted: "
                 f"{', '.join(self.benchmark.validation_metrics)}"
             )
+        if info.free:
+            raise BudgetedMetricError(
+                f"metric {metric!r} is known without training: measure() it at no budget "
+                f"rather than spend a query")
         fidelity = self.benchmark.check_fidelity(fidelity or self.fidelity)
         arch = self.space.validate(arch)
         if arch.ndim != 1:
@@ -163,6 +201,8 @@ class Oracle:
         )
         self.n_queries += 1
         self.seconds += cost
+        free = {name: float(self.measure(arch, name)) for name in self._free_metrics}
+        feasible = bool(self.problem.feasible(free)) if self.problem is not None else True
         self.trajectory.append(
             TrajectoryRow(
                 step=self.n_queries - 1,
@@ -173,6 +213,13 @@ class Oracle:
                 cost=cost,
                 cum_queries=self.n_queries,
                 cum_seconds=self.seconds,
+                free=free,
+                feasible=feasible,
             )
         )
-        return Observation(value=value, metric=metric, fidelity=fidelity, cost=cost, noisy=noisy)
+        return Observation(value=value, metric=metric, fidelity=fidelity, cost=cost, noisy=noisy,
+                           free=free, feasible=feasible)
+
+    @property
+    def _free_metrics(self) -> tuple[str, ...]:
+        return self.problem.free_metrics if self.problem is not None else ()

@@ -25,12 +25,15 @@ from harness import plugins
 from harness.choices import parse_methods, parse_names
 from harness.executor import execute
 from harness.hyperparameters import parse_settings
+from harness.hypervolume import moocore
 from harness.interrupts import Interrupted
+from harness.multi_objective import task_front
+from harness.objectives import make_problems, single_objective
 from harness.oracle import NOISE_MODES, Budget, check_budget
 from harness.provenance import versions
 from harness.ray_executor import RayUnavailableError, execute_ray, import_ray
 from harness.results import ExperimentMismatchError, ResultsStore
-from harness.search import Job, make_config
+from harness.search import Job, check_optimizer_fits, make_config
 from harness.summary import final_rows, format_summary
 from harness.threads import default_threads
 from optimizers.xnas.supernet import cli as supernet_cli
@@ -129,6 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="answer nb301-cifar10 with the official NB301 surrogate ensembles: "
                         "the downloaded nb_models folder (xgb_v1.0 and lgb_runtime_v1.0 inside) "
                         "or one accuracy ensemble folder")
+    parser.add_argument("--objectives", action="append", default=[], metavar="[BENCH=]M1,M2",
+                        help="multi-objective search: the budgeted valid_acc and free cost "
+                        "metrics, e.g. valid_acc,latency (directions from the metrics); scope "
+                        "one to a benchmark with BENCH=, e.g. nb301-cifar10=valid_acc,params "
+                        "(repeatable)")
+    parser.add_argument("--constraint", action="append", default=[], dest="constraints",
+                        metavar="[BENCH=]METRIC<=BOUND",
+                        help="a bound on a free cost metric, in its unit, e.g. latency<=0.015 "
+                        "or latency<=15ms, params<=1.0 (repeatable; BENCH= scopes it)")
     parser.add_argument("--set", action="append", default=[], metavar="OPTIMIZER.NAME=VALUE",
                         dest="settings",
                         help="an optimizer hyperparameter, repeatable: --set "
@@ -195,9 +207,9 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
     if getattr(args, "threads", None) is not None and args.threads < 1:
         raise ValueError(f"bad --threads {args.threads}: need at least 1")
     options = _benchmark_options(args, benches)
-    checksums, spaces = {}, {}
+    checksums, spaces, loaded = {}, {}, {}
     for name in benches:
-        bench = benchmarks.load(name, **dict(options.get(name, ())))
+        bench = loaded[name] = benchmarks.load(name, **dict(options.get(name, ())))
         spaces[name] = bench.space
         check_budget(bench, budget)
         if args.fidelity is not None:
@@ -205,10 +217,12 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
         checksums[name] = bench.checksum
     paths = {o: plugins.import_path(cls) for o, cls in classes.items()
              if not optimizers.registry.is_builtin(cls)}
+    problems = _problems(args, loaded, classes)
     jobs = [
         Job(benchmark=b, optimizer=o, seed=s, budget=budget, fidelity=args.fidelity,
             noise=args.noise, config=tuple(sorted(overrides.get(o, {}).items())),
-            benchmark_options=options.get(b, ()), optimizer_path=paths.get(o))
+            benchmark_options=options.get(b, ()), optimizer_path=paths.get(o),
+            **problems.get(b, {}))
         for b in benches for o in opts for s in range(seeds)
     ]
     for opt in opts:  # refuse bad hyperparameters here, not in a worker after jobs started
@@ -234,7 +248,41 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
     if getattr(args, "nb301_models", None) is not None:  # only then: old experiments resume
         config["nb301_models"] = dict(options[NB301])
         config["nb301_models"]["sha256"] = checksums[NB301]
+    if problems:  # only then, likewise; names the default results folder
+        config["problems"] = {b: {k: list(v) for k, v in p.items()} for b, p in problems.items()}
     return jobs, config
+
+
+def _problems(args: argparse.Namespace, loaded: dict, opts: dict[str, type]) -> dict:
+    """Per benchmark the Job fields ``objectives`` and ``constraints`` that --objectives and
+    --constraint ask for ({} for a plain single-objective grid); ValueError names the bad
+    value and what is accepted, and a missing multi-objective dependency or stored front."""
+    objectives = list(getattr(args, "objectives", None) or [])
+    constraints = list(getattr(args, "constraints", None) or [])
+    if not objectives and not constraints:
+        for opt in opts:
+            check_optimizer_fits(opts[opt], single_objective(next(iter(loaded.values()))))
+        return {}
+    problems = make_problems(loaded, objectives, constraints)
+    out = {}
+    for name, problem in problems.items():
+        for opt in opts:
+            try:
+                check_optimizer_fits(opts[opt], problem)
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
+        if problem.multi:
+            try:
+                moocore()
+                if "nsga2" in opts:
+                    import pymoo  # noqa: F401
+            except ImportError as error:
+                raise ValueError(f"{error}: multi-objective runs need the mo extra: "
+                                 "pip install -e '.[mo]'") from None
+            task_front(loaded[name], problem)  # bounds stored, built from this data
+        out[name] = {"objectives": tuple(o.describe() for o in problem.objectives),
+                     "constraints": tuple(c.describe() for c in problem.constraints)}
+    return out
 
 
 def _benchmark_options(args: argparse.Namespace, benches: list[str]) -> dict:
@@ -268,6 +316,9 @@ def default_out(config: dict) -> Path:
         parts.append(f"nb301official-{config['nb301_models']['sha256'][:8]}")
     if config.get("settings"):
         parts.append(",".join(config["settings"]))
+    for bench, problem in config.get("problems", {}).items():
+        names = [o.split(":")[0] for o in problem["objectives"]] + problem["constraints"]
+        parts.append(f"{bench}={','.join(names)}".replace("<=", "le").replace(">=", "ge"))
     return Path("results") / "_".join(parts)
 
 

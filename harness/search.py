@@ -20,6 +20,7 @@ import benchmarks
 import optimizers
 import optimizers.registry
 from harness import plugins
+from harness.objectives import Problem, parse_problem
 from harness.oracle import Budget, Oracle
 from harness.provenance import versions
 
@@ -41,6 +42,14 @@ class Job:
     # A plugin's "package.module:ClassName" (None for a built-in or an installed entry point's
     # name, which ``optimizers.get`` finds by ``optimizer``): how a worker imports the class
     optimizer_path: str | None = None
+    # what the run optimizes (harness.objectives, canonical text forms): objectives, the
+    # budgeted one first ("valid_acc:max", "latency:min"), and constraints ("latency<=0.015");
+    # empty: the benchmark's objective alone, unconstrained
+    objectives: tuple[str, ...] = ()
+    constraints: tuple[str, ...] = ()
+
+    def problem(self, bench) -> Problem:
+        return parse_problem(bench, self.objectives, self.constraints)
 
     @property
     def key(self) -> str:
@@ -61,6 +70,10 @@ class Job:
             out["benchmark_options"] = dict(self.benchmark_options)
         if self.optimizer_path:  # likewise
             out["optimizer_path"] = self.optimizer_path
+        if self.objectives:  # likewise
+            out["objectives"] = list(self.objectives)
+        if self.constraints:
+            out["constraints"] = list(self.constraints)
         return out
 
 
@@ -101,23 +114,39 @@ def run(job: Job) -> tuple[pa.Table, dict]:
     optimizer_rng, noise_rng = (
         np.random.default_rng(s) for s in np.random.SeedSequence(job.seed).spawn(2)
     )
-    oracle = Oracle(bench, job.budget, rng=noise_rng, fidelity=job.fidelity, noise=job.noise)
+    problem = job.problem(bench)
     optimizer_cls = optimizers.get(job.optimizer_path or job.optimizer)
+    check_optimizer_fits(optimizer_cls, problem)
+    plain = not (problem.multi or problem.constraints)  # a run as before objectives existed
+    oracle = Oracle(bench, job.budget, rng=noise_rng, fidelity=job.fidelity, noise=job.noise,
+                    problem=None if plain else problem)
     optimizer = optimizer_cls(
         bench.space, optimizer_rng, make_config(optimizer_cls, job.config), budget=job.budget
     )
-    incumbents: list[np.ndarray] = []
+    optimizer.bind(problem, oracle.measure)
+    incumbents: list = []  # after each evaluation: the incumbent arch, or the incumbent set
     while not oracle.exhausted:
         arch = optimizer.ask()
         if not oracle.can_afford(arch):
             break
         observation = oracle.evaluate(arch)
         optimizer.tell(arch, observation)
-        incumbents.append(np.asarray(optimizer.recommend()))
+        if problem.multi:
+            incumbents.append(np.asarray(optimizer.recommend_set()))
+        else:
+            incumbents.append(_feasible_incumbent(bench, oracle, problem, optimizer.recommend()))
     if not incumbents:
         raise RuntimeError(f"{job.key}: the budget {job.budget.describe()} affords no evaluation")
-    table = _trajectory_table(bench, oracle, np.stack(incumbents))
-    final = table.slice(table.num_rows - 1).to_pylist()[0]
+    if problem.multi:
+        from harness.multi_objective import trajectory_table
+
+        table, final = trajectory_table(bench, oracle, problem, incumbents)
+    else:
+        table = _trajectory_table(bench, oracle, np.stack(incumbents), problem)
+        last = table.slice(table.num_rows - 1).to_pylist()[0]
+        keys = ["incumbent", "incumbent_valid", "incumbent_test", "incumbent_regret",
+                "best_observed"] + (["incumbent_feasible"] if problem.constraints else [])
+        final = {key: last[key] for key in keys}
     manifest = {
         "job": job.describe(),
         "optimizer_config": asdict(optimizer.config),
@@ -126,42 +155,101 @@ def run(job: Job) -> tuple[pa.Table, dict]:
         "data": {"benchmark_kind": bench.kind, "checksum": bench.checksum},
         "versions": versions(),
         "spent": {"queries": oracle.n_queries, "seconds": oracle.seconds},
+        # which metrics the oracle answered at no budget, and how often it did
+        "free": {"metrics": list(bench.free_metrics), "lookups": dict(oracle.free_queries)},
         "final": {  # NaN (no test metric, unknown optimum) is written as null
-            key: None if isinstance(final[key], float) and np.isnan(final[key]) else final[key]
-            for key in ("incumbent", "incumbent_valid", "incumbent_test", "incumbent_regret",
-                        "best_observed")
+            key: None if isinstance(value, float) and np.isnan(value) else value
+            for key, value in final.items()
         },
         "diagnostics": optimizer.diagnostics(),
         **plugin_record(optimizer_cls),
         "wall_seconds": round(time.perf_counter() - started, 3),
     }
+    if not plain:
+        manifest["problem"] = problem.describe()
     return table, manifest
 
 
-def _trajectory_table(bench, oracle: Oracle, incumbents: np.ndarray) -> pa.Table:
+def check_optimizer_fits(optimizer_cls: type, problem: Problem) -> None:
+    """A multi-objective optimizer needs several objectives, a single-objective one one."""
+    multi = getattr(optimizer_cls, "multi_objective", False)
+    name = optimizer_cls.name
+    if multi and not problem.multi:
+        raise ValueError(
+            f"{name} is multi-objective: give --objectives with the budgeted objective and at "
+            "least one free cost, e.g. valid_acc,latency")
+    if problem.multi and not multi:
+        raise ValueError(
+            f"{name} is single-objective, and --objectives names {len(problem.objectives)}; "
+            f"multi-objective optimizers: {', '.join(optimizers.multi_objective_names())}")
+
+
+def _feasible_incumbent(bench, oracle: Oracle, problem: Problem, arch: np.ndarray) -> np.ndarray:
+    """The optimizer's incumbent; in a constrained run, if it is infeasible, the best feasible
+    arch observed (by observed value), when there is one."""
+    arch = np.asarray(arch)
+    if not problem.constraints or _is_feasible(bench, problem, arch):
+        return arch
+    feasible = [row for row in oracle.trajectory if row.feasible]
+    if not feasible:
+        return arch
+    return np.array(max(feasible, key=lambda row: row.value).arch)
+
+
+def _is_feasible(bench, problem: Problem, archs: np.ndarray) -> np.ndarray | bool:
+    return problem.feasible({c.metric: bench.query(archs, c.metric)
+                             for c in problem.constraints})
+
+
+def _best_feasible(bench, problem: Problem) -> float:
+    """Best seed-mean objective over the feasible archs of the whole table (NaN: unknown)."""
+    if not hasattr(bench, "all_archs"):
+        return np.nan
+    archs = bench.all_archs()
+    values = np.asarray(bench.query(archs, bench.objective), dtype=np.float64)
+    feasible = np.asarray(_is_feasible(bench, problem, archs), dtype=bool)
+    if not feasible.any():
+        return np.nan
+    higher = bench.metrics[bench.objective].higher_is_better
+    return float(values[feasible].max() if higher else values[feasible].min())
+
+
+def _trajectory_table(bench, oracle: Oracle, incumbents: np.ndarray,
+                      problem: Problem | None = None) -> pa.Table:
     rows = oracle.trajectory
     space = bench.space
     values = np.array([r.value for r in rows])
     incumbent_valid = np.asarray(bench.query(incumbents, bench.objective), dtype=np.float64)
-    best = bench.optimum(bench.objective)
-    optimum = best[0] if best is not None else np.nan
+    constrained = problem is not None and bool(problem.constraints)
+    if constrained:  # regret against the best FEASIBLE arch; undefined for an infeasible one
+        optimum = _best_feasible(bench, problem)
+        incumbent_feasible = np.asarray(_is_feasible(bench, problem, incumbents), dtype=bool)
+    else:
+        best = bench.optimum(bench.objective)
+        optimum = best[0] if best is not None else np.nan
     if bench.report_metric is not None:
         incumbent_test = np.asarray(bench.query(incumbents, bench.report_metric), dtype=np.float64)
     else:
         incumbent_test = np.full(len(rows), np.nan)
-    return pa.table(
-        {
-            "step": pa.array([r.step for r in rows], pa.int32()),
-            "arch": pa.array([space.to_string(np.array(r.arch)) for r in rows]),
-            "fidelity": pa.array([r.fidelity for r in rows]),
-            "value": pa.array(values),
-            "cost": pa.array([r.cost for r in rows]),
-            "cum_queries": pa.array([r.cum_queries for r in rows], pa.int32()),
-            "cum_seconds": pa.array([r.cum_seconds for r in rows]),
-            "best_observed": pa.array(np.maximum.accumulate(values)),
-            "incumbent": pa.array(space.to_strings(incumbents)),
-            "incumbent_valid": pa.array(incumbent_valid),
-            "incumbent_regret": pa.array(optimum - incumbent_valid),
-            "incumbent_test": pa.array(incumbent_test),
-        }
-    )
+    columns = {
+        "step": pa.array([r.step for r in rows], pa.int32()),
+        "arch": pa.array([space.to_string(np.array(r.arch)) for r in rows]),
+        "fidelity": pa.array([r.fidelity for r in rows]),
+        "value": pa.array(values),
+        "cost": pa.array([r.cost for r in rows]),
+        "cum_queries": pa.array([r.cum_queries for r in rows], pa.int32()),
+        "cum_seconds": pa.array([r.cum_seconds for r in rows]),
+        "best_observed": pa.array(np.maximum.accumulate(values)),
+        "incumbent": pa.array(space.to_strings(incumbents)),
+        "incumbent_valid": pa.array(incumbent_valid),
+        "incumbent_regret": pa.array(optimum - incumbent_valid),
+        "incumbent_test": pa.array(incumbent_test),
+    }
+    if constrained:
+        regret = np.where(incumbent_feasible, optimum - incumbent_valid, np.nan)
+        columns["incumbent_regret"] = pa.array(regret)
+        columns["incumbent_feasible"] = pa.array(incumbent_feasible)
+        columns["feasible"] = pa.array([r.feasible for r in rows])
+        for name in problem.free_metrics:
+            columns[name] = pa.array([r.free[name] for r in rows])
+    return pa.table(columns)

@@ -34,7 +34,44 @@ def final_rows(store: ResultsStore) -> list[dict]:
 
 def format_summary(rows: list[dict], per_seed: bool = True) -> str:
     """Per seed (optional) and per (benchmark, optimizer): best observed validation accuracy,
-    the recommended arch's seed-mean validation accuracy, regret and test accuracy."""
+    the recommended arch's seed-mean validation accuracy, regret and test accuracy; for
+    multi-objective runs the incumbent set's hypervolume, hypervolume regret and size."""
+    multi = [r for r in rows if "hypervolume" in r]
+    single = [r for r in rows if "hypervolume" not in r]
+    parts = [_format_single(single, per_seed)] if single else []
+    if multi:
+        parts.append(_format_multi(multi, per_seed))
+    return "\n\n".join(parts)
+
+
+def _format_multi(rows: list[dict], per_seed: bool) -> str:
+    lines = []
+    width = max([22] + [len(r["benchmark"]) for r in rows])
+    if per_seed:
+        lines.append(f"{'benchmark':<{width}} {'optimizer':<9} {'seed':>4} {'queries':>7} "
+                     f"{'front':>5} {'HV':>7} {'HV regret':>9}")
+        for r in rows:
+            lines.append(f"{r['benchmark']:<{width}} {r['optimizer']:<9} {r['seed']:>4} "
+                         f"{r['queries']:>7} {r['front_size']:>5} {r['hypervolume']:>7.4f} "
+                         f"{_fmt(r['hv_regret'], 4):>9}")
+        lines.append("")
+    stats = aggregate(rows, ("hypervolume", "hv_regret", "front_size"))
+    lines.append("multi-objective: the non-dominated set of evaluated archs at seed-mean values; "
+                 "hypervolume with the task's stored bounds, regret against the exact front; "
+                 "mean ± std [± standard error] over seeds")
+    lines.append(f"{'benchmark':<{width}} {'optimizer':<9} {'seeds':>5} {'hypervolume':>26} "
+                 f"{'HV regret':>26} {'front size':>24}")
+    for (bench, opt), group in stats.items():
+        seeds = max(stat.n for stat in group.values())
+        cells = [format_stat(group["hypervolume"]),
+                 format_stat(group["hv_regret"], "n/a (front unknown)"),
+                 format_stat(group["front_size"])]
+        lines.append(f"{bench:<{width}} {opt:<9} {seeds:>5} {cells[0]:>26} {cells[1]:>26} "
+                     f"{cells[2]:>24}")
+    return "\n".join(lines)
+
+
+def _format_single(rows: list[dict], per_seed: bool) -> str:
     lines = []
     width = max([22] + [len(r["benchmark"]) for r in rows])  # TNB101 names are up to 28
     if per_seed:
@@ -66,8 +103,8 @@ def format_summary(rows: list[dict], per_seed: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _fmt(value: float) -> str:
-    return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"
+def _fmt(value: float, digits: int = 3) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
 
 def format_stat(stat: Stat, absent: str = "n/a") -> str:

@@ -144,7 +144,7 @@ class Bananas(Optimizer):
         """Fit the ensemble, score the candidates by ITS, return the top ``k`` (best first)."""
         cfg = self.config
         archs = np.stack(self.history_archs)
-        values = np.asarray(self.history_values, dtype=np.float64)
+        values = self._fit_targets()
         candidates = self.candidates(archs, values)
         self.n_candidates_.append(len(candidates))
         if len(candidates) == 0:
@@ -168,6 +168,11 @@ class Bananas(Optimizer):
         score = self.rng.normal(mean, std)
         order = np.argsort(-score, kind="stable")[: cfg.k]
         return [candidates[i] for i in order]
+
+    def _fit_targets(self) -> np.ndarray:
+        """What the ensemble learns for each evaluated arch (higher is better): the observed
+        values here; a scalarization of several objectives in ``parego``."""
+        return np.asarray(self.history_values, dtype=np.float64)
 
     def candidates(self, archs: np.ndarray, values: np.ndarray) -> np.ndarray:
         """naszilla's ``get_candidates``: mutations of the best archs, unique and unevaluated,

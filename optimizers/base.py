@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from harness.objectives import Problem
 from harness.oracle import Budget, Observation
 
 MAX_RESAMPLES = 100  # redraws of an already evaluated arch before the last draw is taken anyway
@@ -64,6 +65,17 @@ class Optimizer(ABC):
         self.history_archs: list[np.ndarray] = []
         self.history_values: list[float] = []
         self._best_index: int | None = None
+        self._best_key: tuple[bool, float] | None = None
+        # What the run optimizes, and free lookups of costs known without training (set by
+        # the harness through ``bind``; a plain single-objective run leaves them None).
+        self.problem: Problem | None = None
+        self.measure: Callable[[np.ndarray, str], np.ndarray | float] | None = None
+
+    def bind(self, problem: Problem, measure: Callable[[np.ndarray, str], Any]) -> None:
+        """Tell the optimizer the run's objectives and constraints, and give it the oracle's
+        free ``measure`` (costs known without training: no budget)."""
+        self.problem = problem
+        self.measure = measure
 
     @abstractmethod
     def ask(self) -> np.ndarray:
@@ -73,15 +85,18 @@ class Optimizer(ABC):
         """Record an evaluation. Subclasses extend this to update their state."""
         self.history_archs.append(np.asarray(arch))
         self.history_values.append(observation.value)
-        if self._best_index is None or observation.value > self.history_values[self._best_index]:
-            self._best_index = len(self.history_values) - 1
+        # A feasible arch beats any infeasible one (constrained runs; all feasible otherwise).
+        key = (bool(getattr(observation, "feasible", True)), observation.value)
+        if self._best_key is None or key > self._best_key:
+            self._best_index, self._best_key = len(self.history_values) - 1, key
 
     def diagnostics(self) -> dict | None:
         """Optimizer-specific state worth saving with the run (JSON-serializable), or None."""
         return None
 
     def recommend(self) -> np.ndarray:
-        """The incumbent: by default the best observed arch."""
+        """The incumbent: by default the best observed arch (the best feasible one, when the
+        run has constraints and one was seen)."""
         if self._best_index is None:
             raise RuntimeError(f"{self.name} has no observation to recommend from")
         return self.history_archs[self._best_index]

@@ -18,6 +18,10 @@ from harness import plugins
 from optimizers.bananas import Bananas
 from optimizers.base import Optimizer
 from optimizers.local_search import LocalSearch
+from optimizers.mo_random_search import MORandomSearch
+from optimizers.mo_regularized_evolution import MORegularizedEvolution
+from optimizers.nsga2 import NSGA2
+from optimizers.parego import ParEGO
 from optimizers.random_search import RandomSearch
 from optimizers.regularized_evolution import RegularizedEvolution
 from optimizers.reinforce import Reinforce
@@ -30,6 +34,13 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 GROUP = plugins.OPTIMIZER_GROUP
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
+# Multi-objective optimizers (``--objectives``): their incumbent is a set; kept apart so that
+# ``names()`` stays the single-objective ones every benchmark runs.
+MULTI_OBJECTIVE: dict[str, type[Optimizer]] = {
+    cls.name: cls for cls in (MORandomSearch, NSGA2, MORegularizedEvolution, ParEGO)
+}
+_BUILTIN = {**OPTIMIZERS, **MULTI_OBJECTIVE}
+
 
 def builtin_names() -> list[str]:
     """The optimizers that ship with the package (the suite and the stored baselines)."""
@@ -38,15 +49,30 @@ def builtin_names() -> list[str]:
 
 def names() -> list[str]:
     """Built-in names, then the names installed distributions register (nothing imported)."""
-    return builtin_names() + [n for n in plugins.installed(GROUP) if n not in OPTIMIZERS]
+    return builtin_names() + [n for n in plugins.installed(GROUP) if n not in _BUILTIN]
+
+
+def multi_objective_names() -> list[str]:
+    """The built-in multi-objective optimizers (``--objectives``)."""
+    return list(MULTI_OBJECTIVE)
+
+
+def all_names() -> list[str]:
+    """Every name ``get`` resolves without an import path."""
+    return [*names(), *MULTI_OBJECTIVE]
+
+
+def is_multi_objective(name: str) -> bool:
+    """Whether the optimizer's incumbent is a set (it subclasses MultiObjectiveOptimizer)."""
+    return bool(getattr(get(name), "multi_objective", False))
 
 
 def get(name: str) -> type[Optimizer]:
     """The optimizer class for a built-in name, an installed entry-point name, or a
     ``package.module:ClassName``; ValueError (a ``PluginError`` for a bad plugin) otherwise."""
     name = name.strip()
-    if name in OPTIMIZERS:
-        return OPTIMIZERS[name]
+    if name in _BUILTIN:
+        return _BUILTIN[name]
     if plugins.is_import_path(name):
         return check(plugins.load(name, "optimizer"), name)
     if name in plugins.installed(GROUP):
@@ -55,12 +81,12 @@ def get(name: str) -> type[Optimizer]:
             raise plugins.PluginError(f"optimizer entry point {name!r} loads a class named "
                                       f"{cls.name!r}; register it under its own name")
         return cls
-    raise ValueError(f"unknown optimizer {name!r}; accepted: {', '.join(names())}, or "
+    raise ValueError(f"unknown optimizer {name!r}; accepted: {', '.join(all_names())}, or "
                      "package.module:ClassName")
 
 
 def is_builtin(cls: type) -> bool:
-    return OPTIMIZERS.get(getattr(cls, "name", None)) is cls
+    return _BUILTIN.get(getattr(cls, "name", None)) is cls
 
 
 def check(cls: object, source: str | None = None) -> type[Optimizer]:
@@ -82,8 +108,8 @@ def check(cls: object, source: str | None = None) -> type[Optimizer]:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise plugins.PluginError(f"{what}: its name {name!r} must be a word of letters, digits, "
                                   "'_' and '-' (it names result folders)")
-    if name in OPTIMIZERS:
+    if name in _BUILTIN:
         raise plugins.PluginError(f"{what}: its name {name!r} clashes with the built-in "
                                   f"optimizer {name!r}; built-in names: "
-                                  f"{', '.join(OPTIMIZERS)}")
+                                  f"{', '.join(_BUILTIN)}")
     return cls

@@ -1,0 +1,47 @@
+"""Hypervolume of a set of architectures, the quality measure of a multi-objective run.
+
+Objectives are oriented for minimization (``harness.objectives.Problem.minimized``) and scaled
+per task to [0, 1] between the task's *ideal* (best value of each objective over the whole table)
+and *nadir* (worst value over the whole table); the reference point is 1.1 in every scaled
+objective, so the archs at the extremes of the front still add volume. Ideal, nadir and
+reference are fixed per task and stored with the exact front (``benchmarks.pareto``), so
+hypervolumes of different runs, and the hypervolume regret against the exact front, compare.
+The volume itself comes from moocore (the ``mo`` extra), not from code of ours.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+REFERENCE = 1.1  # the reference point, in scaled objectives
+
+
+class MissingDependencyError(ImportError):
+    """moocore (or pymoo) is not installed: pip install -e '.[mo]'."""
+
+
+def moocore():
+    try:
+        import moocore as module
+    except ImportError as error:
+        raise MissingDependencyError(
+            "multi-objective runs need moocore and pymoo: pip install -e '.[mo]'") from error
+    return module
+
+
+def scale(points: np.ndarray, ideal: np.ndarray, nadir: np.ndarray) -> np.ndarray:
+    """Minimized points (n, k) scaled so the ideal is 0 and the nadir 1 in every objective."""
+    span = np.where(nadir > ideal, nadir - ideal, 1.0)
+    return (np.asarray(points, dtype=np.float64) - ideal) / span
+
+
+def hypervolume(points: np.ndarray, ideal: np.ndarray, nadir: np.ndarray,
+                reference: float = REFERENCE) -> float:
+    """Volume dominated by the minimized ``points`` (n, k), scaled between ``ideal`` and
+    ``nadir``, up to the reference point; 0 for an empty set. Points that do not dominate the
+    reference add nothing."""
+    scaled = scale(np.atleast_2d(points), ideal, nadir)
+    scaled = scaled[(scaled < reference).all(axis=1)] if len(scaled) else scaled
+    if len(scaled) == 0:
+        return 0.0
+    return float(moocore().hypervolume(scaled, ref=np.full(scaled.shape[1], reference)))

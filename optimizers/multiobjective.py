@@ -1,0 +1,130 @@
+"""What every multi-objective optimizer shares: objective vectors, Pareto ranks, feasibility.
+
+A multi-objective run optimizes one budgeted objective (validation accuracy, one counted query per
+evaluation) and free costs (``harness.objectives``): each ``Observation`` carries the run's free
+metrics, so the optimizer knows an arch's whole objective vector once it is told. Constraints are
+on free metrics, so an optimizer can check an arch before spending a query on it: every draw
+here is redrawn (up to ``MAX_RESAMPLES`` times) while ``measure`` says it is infeasible, as a
+hardware-aware method measures latency before it trains.
+
+The incumbent of a multi-objective run is a set: ``recommend_set`` returns the non-dominated
+evaluated archs (by their observed values; the harness scores them at seed-mean values).
+Pareto ranks, crowding and hypervolumes come from moocore (the ``mo`` extra).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+import numpy as np
+
+from harness.oracle import Observation
+from optimizers.base import MAX_RESAMPLES, Optimizer
+
+
+def _moocore():
+    try:
+        import moocore
+    except ImportError as error:  # pragma: no cover - the CLI checks this first
+        raise ImportError(
+            "multi-objective optimizers need moocore: pip install -e '.[mo]'") from error
+    return moocore
+
+
+def pareto_ranks(points: np.ndarray) -> np.ndarray:
+    """Non-dominated sorting of minimized ``points`` (n, k): 0 for the first front, 1 for the
+    next, ... (moocore.pareto_rank)."""
+    if len(points) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.asarray(_moocore().pareto_rank(points), dtype=np.int64)
+
+
+def nondominated(points: np.ndarray) -> np.ndarray:
+    """Mask of the non-dominated rows of minimized ``points``; duplicates all kept."""
+    if len(points) == 0:
+        return np.zeros(0, dtype=bool)
+    return np.asarray(_moocore().is_nondominated(points, keep_weakly=True), dtype=bool)
+
+
+def crowding_distance(points: np.ndarray) -> np.ndarray:
+    """NSGA-II's crowding distance (Deb et al. 2002) of the points of one front: the sum over
+    objectives of the normalized gap between each point's two neighbours; the extremes get
+    infinity."""
+    n, k = points.shape
+    distance = np.zeros(n)
+    if n <= 2:
+        return np.full(n, np.inf)
+    for j in range(k):
+        order = np.argsort(points[:, j], kind="stable")
+        values = points[order, j]
+        span = values[-1] - values[0]
+        distance[order[[0, -1]]] = np.inf
+        if span > 0:
+            distance[order[1:-1]] += (values[2:] - values[:-2]) / span
+    return distance
+
+
+class MultiObjectiveOptimizer(Optimizer):
+    """Base class: keeps every told arch's minimized objective vector and feasibility."""
+
+    multi_objective: ClassVar[bool] = True  # the harness asks it for recommend_set()
+
+    def __init__(self, space, rng, config=None, budget=None):
+        super().__init__(space, rng, config, budget)
+        self.history_points: list[np.ndarray] = []  # minimized objective vectors
+        self.history_feasible: list[bool] = []
+
+    # --- the problem ------------------------------------------------------------------------
+    def _require_problem(self):
+        if self.problem is None or not self.problem.multi:
+            raise ValueError(
+                f"{self.name} is multi-objective: give --objectives with a budgeted and at least "
+                "one free objective, e.g. valid_acc,latency")
+        return self.problem
+
+    def point(self, arch: np.ndarray, observation: Observation) -> np.ndarray:
+        """The minimized objective vector of a told arch."""
+        problem = self._require_problem()
+        columns = {problem.budgeted.name: observation.value, **observation.free}
+        return problem.minimized(columns)
+
+    def feasible(self, archs: np.ndarray) -> np.ndarray:
+        """Feasibility of a batch (n, d) under the run's constraints, by free lookups."""
+        problem = self._require_problem()
+        archs = np.atleast_2d(archs)
+        if not problem.constraints:
+            return np.ones(len(archs), dtype=bool)
+        columns = {c.metric: np.asarray(self.measure(archs, c.metric)) for c in problem.constraints}
+        return np.asarray(problem.feasible(columns), dtype=bool).reshape(len(archs))
+
+    def draw_feasible(self, draw: Callable[[], np.ndarray],
+                      seen: set[tuple[int, ...]] | None = None) -> np.ndarray:
+        """``draw()``, redrawn up to ``MAX_RESAMPLES`` times while it is infeasible (a free
+        check) or in ``seen``; the last draw is taken anyway."""
+        arch = draw()
+        for _ in range(MAX_RESAMPLES):
+            if (seen is None or tuple(np.asarray(arch).ravel().tolist()) not in seen) and (
+                    self.feasible(arch)[0]):
+                break
+            arch = draw()
+        return arch
+
+    # --- tell / recommend -------------------------------------------------------------------
+    def tell(self, arch: np.ndarray, observation: Observation) -> None:
+        super().tell(arch, observation)
+        self.history_points.append(self.point(arch, observation))
+        self.history_feasible.append(bool(observation.feasible))
+
+    def recommend_set(self) -> np.ndarray:
+        """The non-dominated evaluated archs (feasible ones, when any is), by observed values;
+        archs evaluated twice are listed once (their first evaluation)."""
+        if not self.history_points:
+            raise RuntimeError(f"{self.name} has no observation to recommend from")
+        points = np.stack(self.history_points)
+        feasible = np.asarray(self.history_feasible)
+        pool = np.flatnonzero(feasible) if feasible.any() else np.arange(len(points))
+        keep = pool[nondominated(points[pool])]
+        archs = np.stack([self.history_archs[i] for i in keep])
+        _, first = np.unique(archs, axis=0, return_index=True)
+        return archs[np.sort(first)]
