@@ -59,7 +59,8 @@ def multi_objective_names() -> list[str]:
 
 def all_names() -> list[str]:
     """Every name ``get`` resolves without an import path."""
-    return [*names(), *MULTI_OBJECTIVE]
+    return [*builtin_names(), *MULTI_OBJECTIVE,
+            *(n for n in plugins.installed(GROUP) if n not in _BUILTIN)]
 
 
 def is_multi_objective(name: str) -> bool:
