@@ -46,28 +46,32 @@ def ground_truth(bench, problem: Problem, archs: np.ndarray) -> np.ndarray:
     return problem.minimized(columns)
 
 
-def exact_hypervolume(bench, problem: Problem, task: pareto.TaskFront) -> float:
-    """The exact front's hypervolume; with constraints, that of the feasible archs' front."""
+def exact_front(bench, problem: Problem,
+                task: pareto.TaskFront) -> tuple[float, np.ndarray | None]:
+    """The exact front (minimized values) and its hypervolume; with constraints, those of the
+    feasible archs' front. (NaN, None) where the front is unknown."""
     if not task.exact:
-        return np.nan
+        return np.nan, None
     if not problem.constraints:
-        return float(task.hypervolume)
+        return float(task.hypervolume), task.front
     archs = bench.all_archs()
     feasible = np.asarray(problem.feasible(
         {c.metric: bench.query(archs, c.metric) for c in problem.constraints}), dtype=bool)
     if not feasible.any():
-        return np.nan
+        return np.nan, None
     points = ground_truth(bench, problem, archs[feasible])
     front = points[moocore().is_nondominated(points, keep_weakly=True)]
-    return hypervolume(front, task.ideal, task.nadir)
+    return hypervolume(front, task.ideal, task.nadir), front
 
 
 def trajectory_table(bench, oracle: Oracle, problem: Problem,
-                     sets: list[np.ndarray]) -> tuple[pa.Table, dict]:
+                     sets: list[np.ndarray]) -> tuple[pa.Table, dict, dict]:
     """The run's trajectory with, per step, the incumbent set's size, hypervolume and regret;
-    and the final numbers (the last set, listed with its seed-mean objective values)."""
+    the final numbers (the last set, listed with its seed-mean objective values); and the task
+    (objectives, bounds, exact front in natural units) for the manifest, so that a report
+    can draw the exact front from the results store alone."""
     task = task_front(bench, problem)
-    best = exact_hypervolume(bench, problem, task)
+    best, exact = exact_front(bench, problem, task)
     every = np.concatenate(sets)
     unique, inverse = np.unique(every, axis=0, return_inverse=True)
     truth = ground_truth(bench, problem, unique)
@@ -104,4 +108,11 @@ def trajectory_table(bench, oracle: Oracle, problem: Problem,
         "best_observed": float(values.max()),
         "front": front,
     }
-    return pa.table(columns), final
+    natural = np.array([-1.0 if o.maximize else 1.0 for o in problem.objectives])
+    info = {
+        "objectives": [o.describe() for o in problem.objectives],
+        "ideal": task.ideal.tolist(), "nadir": task.nadir.tolist(),
+        "exact_front": None if exact is None else (exact * natural).tolist(),
+        "exact_hypervolume": None if np.isnan(best) else float(best),
+    }
+    return pa.table(columns), final, info

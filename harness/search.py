@@ -140,7 +140,7 @@ def run(job: Job) -> tuple[pa.Table, dict]:
     if problem.multi:
         from harness.multi_objective import trajectory_table
 
-        table, final = trajectory_table(bench, oracle, problem, incumbents)
+        table, final, pareto_task = trajectory_table(bench, oracle, problem, incumbents)
     else:
         table = _trajectory_table(bench, oracle, np.stack(incumbents), problem)
         last = table.slice(table.num_rows - 1).to_pylist()[0]
@@ -167,6 +167,8 @@ def run(job: Job) -> tuple[pa.Table, dict]:
     }
     if not plain:
         manifest["problem"] = problem.describe()
+    if problem.multi:
+        manifest["pareto"] = pareto_task
     return table, manifest
 
 

@@ -208,15 +208,36 @@ def test_multi_objective_runs_are_deterministic_across_processes(tmp_path):
         assert pq.read_table(tmp_path / f"{name}.parquet").equals(here), name
 
 
-def test_cli_runs_a_per_benchmark_multi_objective_grid(tmp_path, capsys):
+def test_cli_runs_a_per_benchmark_multi_objective_grid_and_its_report(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("scikit_posthocs")
+    from harness.report import build_report
+    from harness.results import ResultsStore
+
     out = tmp_path / "mo"
     code = run_cli.main(["--optimizer", "mo-rs,mo-re", "--bench", "nb201-cifar10,nb301-cifar10",
                          "--objectives", "valid_acc,latency",
                          "--objectives", "nb301-cifar10=valid_acc,params",
-                         "--seeds", "2", "--budget", "12", "--out", str(out), "--no-progress"])
+                         "--set", "mo-re.population_size=5", "--seeds", "2", "--budget", "25",
+                         "--out", str(out), "--no-progress"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "HV regret" in printed and "n/a (front unknown)" in printed  # nb301: a surrogate
     config = json.loads((out / "experiment.json").read_text())["config"]
     assert config["problems"]["nb301-cifar10"]["objectives"] == ["valid_acc:max", "params:min"]
     assert config["problems"]["nb201-cifar10"]["objectives"] == list(LATENCY)
+    # the report ranks each task by mean final hypervolume regret (hypervolume where unknown)
+    store = ResultsStore(out)
+    finals = [store.read(key)[1]["final"] | store.read(key)[1]["job"] for key in store.job_keys()]
+    paths = build_report(out, tmp_path / "report")
+    markdown = paths["markdown"].read_text()
+    criteria = (("nb201-cifar10", "hv_regret", 1), ("nb301-cifar10", "hypervolume", -1))
+    for task, key, sign in criteria:
+        means = {o: sign * np.mean([f[key] for f in finals
+                                    if f["benchmark"] == task and f["optimizer"] == o])
+                 for o in ("mo-rs", "mo-re")}
+        winner = min(means, key=means.get)
+        row = next(line for line in markdown.splitlines() if line.startswith(f"| {task} | valid"))
+        cells = [c.strip() for c in row.split("|")[3:5]]
+        assert cells[("mo-rs", "mo-re").index(winner)].startswith("**"), row
+    assert (tmp_path / "report" / "figures" / "mo-nb201-cifar10.png").stat().st_size > 10_000

@@ -5,6 +5,7 @@ refused at once (and without the report extra installed)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from harness.report import X_AXES
@@ -17,18 +18,23 @@ def build(results: Path, out: Path, x: str = "queries", log_x: bool = False) -> 
         raise ValueError(f"unknown x axis {x!r}; accepted: {', '.join(X_AXES)}")
     exp = load(results)
     from harness.report.analysis import analyze_search
+    from harness.report.multiobjective import analyze_multiobjective, multiobjective_sections
     from harness.report.predictor_tables import analyze_predictors
     from harness.report.render import Para, Report, figures, to_html, to_markdown
     from harness.report.retrain_section import retrain_sections
     from harness.report.sections import predictor_sections, search_sections
 
     report = Report(title=f"nas-harness report: {Path(results).resolve().name}")
-    search = analyze_search(exp)
+    multi = analyze_multiobjective(exp)
+    single = dataclasses.replace(exp, runs=[r for r in exp.runs if not r.multi])
+    search = analyze_search(single)
     axis = f" Anytime curves against {x}{', log scale' if log_x else ''}." if search else ""
     report.blocks.append(Para(
         f"Built from the results store {results} alone (run files and their manifests).{axis}"))
     if search is not None:
-        report.blocks += search_sections(exp, search, x=x, log_x=log_x)
+        report.blocks += search_sections(single, search, x=x, log_x=log_x)
+    if multi is not None:
+        report.blocks += multiobjective_sections(exp, multi)
     predictors = analyze_predictors(exp)
     if predictors is not None:
         report.blocks += predictor_sections(predictors)

@@ -26,6 +26,9 @@ from harness.summary import final_row
 
 CURVE_COLUMNS = ("cum_queries", "cum_seconds", "best_observed", "incumbent_valid",
                  "incumbent_test", "incumbent_regret")
+# a multi-objective run's trajectory (harness.multi_objective): its incumbent is a set
+MO_CURVE_COLUMNS = ("cum_queries", "cum_seconds", "best_observed", "hypervolume", "hv_regret",
+                    "front_size")
 PREDICTOR_REQUIRED = ("benchmark", "predictor", "seed", "kendall_tau", "spearman")
 PREDICTOR_X = ("train_size", "fidelity")
 PREDICTOR_OPTIONAL = ("pearson", "precision_at_10", "fit_seconds", "query_seconds")
@@ -41,6 +44,11 @@ class Run:
     space: str
     experiment: Path | None = None  # the folder of its experiment.json (the results root if none)
     setting: str = ""  # its budget, fidelity and noise, as JSON: runs of one report share it
+    pareto: dict | None = None  # multi-objective runs: objectives, bounds, exact front
+
+    @property
+    def multi(self) -> bool:
+        return self.pareto is not None
 
 
 @dataclass
@@ -53,8 +61,9 @@ class Experiment:
 
     @property
     def rows(self) -> list[dict]:
-        """Final rows of the search runs, in the store's sorted order (as the summary's)."""
-        return [run.final for run in self.runs]
+        """Final rows of the single-objective search runs, in the store's sorted order (as the
+        summary's); multi-objective runs are analysed apart (``harness.report.multiobjective``)."""
+        return [run.final for run in self.runs if not run.multi]
 
 
 def load(root: Path) -> Experiment:
@@ -110,16 +119,16 @@ def _manifest(metadata: dict | None) -> dict | None:
 
 
 def _run(path: Path, manifest: dict, experiment: Path) -> Run:
-    table = pq.read_table(path, columns=list(CURVE_COLUMNS))
-    curve = {c: table[c].to_numpy(zero_copy_only=False).astype(np.float64)
-             for c in CURVE_COLUMNS}
+    columns = MO_CURVE_COLUMNS if "pareto" in manifest else CURVE_COLUMNS
+    table = pq.read_table(path, columns=list(columns))
+    curve = {c: table[c].to_numpy(zero_copy_only=False).astype(np.float64) for c in columns}
     final = final_row(manifest)
     data = manifest.get("data", {})
     job = manifest["job"]
     setting = json.dumps({k: job.get(k) for k in ("budget", "fidelity", "noise")},
                          sort_keys=True)
     return Run(final, curve, space_name(final["benchmark"], data.get("space")), experiment,
-               setting)
+               setting, manifest.get("pareto"))
 
 
 def _experiment_of(path: Path, root: Path) -> Path:

@@ -1,0 +1,95 @@
+"""Performance figures of multi-objective search: ``python -m benchmarks.perf_multiobjective``.
+
+Prints (not asserts; timings belong here, not in tests):
+
+- the closed-form nb301-cifar10 costs (``benchmarks.networks.darts_cost``): archs/s of
+  ``params`` and ``flops`` on a batch of random genotypes (target >= 10,000 archs/s);
+- the hypervolume (``harness.hypervolume``, moocore) of 150 points in 2 and 3 objectives,
+  best of several repeats per call (target <= 1 ms);
+- 150-query runs of every multi-objective optimizer beside the single-objective optimizer of
+  its family (mo-rs / rs, nsga2 and mo-re / re, parego / bananas), on nb201-cifar10 with
+  objectives valid_acc and latency, wall seconds of ``harness.search.run`` (median over seeds,
+  hypervolume bookkeeping included) and their ratio (target <= 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import timeit
+
+import numpy as np
+
+FAMILIES = (("mo-rs", "rs"), ("nsga2", "re"), ("mo-re", "re"), ("parego", "bananas"))
+
+
+def cost_throughput(n: int) -> dict[str, float]:
+    from benchmarks.networks import darts_cost
+    from benchmarks.spaces.darts import DartsSpace
+
+    archs = DartsSpace().sample(np.random.default_rng(0), n)
+    out = {}
+    for name, fn in (("params", darts_cost.params), ("flops", darts_cost.flops)):
+        seconds = min(timeit.repeat(lambda fn=fn: fn(archs), number=1, repeat=5))
+        out[name] = n / seconds
+    return out
+
+
+def hypervolume_ms(points: int, objectives: int, repeats: int = 200) -> float:
+    from harness.hypervolume import hypervolume
+
+    rng = np.random.default_rng(objectives)
+    data = rng.random((points, objectives))
+    data[:, 0] = 1 - data[:, 1:].mean(axis=1) + 0.1 * data[:, 0]  # many non-dominated points
+    ideal, nadir = np.zeros(objectives), np.full(objectives, 1.2)
+    hypervolume(data, ideal, nadir)  # import moocore first
+    return min(timeit.repeat(lambda: hypervolume(data, ideal, nadir), number=20,
+                             repeat=repeats // 20)) / 20 * 1e3
+
+
+def run_seconds(optimizer: str, seeds: int, budget: int) -> float:
+    from harness import search
+    from harness.oracle import Budget
+
+    objectives = ("valid_acc:max", "latency:min") if optimizer.startswith(("mo-", "nsga2",
+                                                                            "parego")) else ()
+    times = []
+    for seed in range(seeds):
+        job = search.Job("nb201-cifar10", optimizer, seed=seed, budget=Budget(queries=budget),
+                         objectives=objectives)
+        started = time.perf_counter()
+        search.run(job)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3, help="runs per optimizer (median)")
+    parser.add_argument("--budget", type=int, default=150)
+    parser.add_argument("--archs", type=int, default=100_000, help="batch for the cost figures")
+    args = parser.parse_args(argv)
+    import benchmarks
+
+    benchmarks.load("nb201-cifar10")  # loads outside the timings
+    for name, rate in cost_throughput(args.archs).items():
+        print(f"nb301-cifar10 {name:<6} closed form: {rate:>12,.0f} archs/s (target >= 10,000)")
+    for k in (2, 3):
+        print(f"hypervolume of 150 points, {k} objectives: {hypervolume_ms(150, k):.3f} ms "
+              "(target <= 1 ms)")
+    print(f"{args.budget}-query runs on nb201-cifar10 (valid_acc, latency), median of "
+          f"{args.seeds} seeds:")
+    single: dict[str, float] = {}
+    for multi, family in FAMILIES:
+        if family not in single:
+            single[family] = run_seconds(family, args.seeds, args.budget)
+        seconds = run_seconds(multi, args.seeds, args.budget)
+        print(f"  {multi:<7} {seconds:7.2f} s   {family:<8} {single[family]:7.2f} s   "
+              f"ratio {seconds / single[family]:.2f} (target <= 1)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
