@@ -72,12 +72,18 @@ def trajectory_table(bench, oracle: Oracle, problem: Problem,
     can draw the exact front from the results store alone."""
     task = task_front(bench, problem)
     best, exact = exact_front(bench, problem, task)
-    every = np.concatenate(sets)
-    unique, inverse = np.unique(every, axis=0, return_inverse=True)
-    truth = ground_truth(bench, problem, unique)
-    offsets = np.cumsum([0] + [len(s) for s in sets])
-    volumes = np.array([hypervolume(truth[inverse[a:b]], task.ideal, task.nadir)
-                        for a, b in zip(offsets[:-1], offsets[1:], strict=True)])
+    # ground truth once per distinct arch, a hypervolume once per distinct set
+    keys = [[tuple(a) for a in s.tolist()] for s in sets]
+    distinct = list(dict.fromkeys(k for ks in keys for k in ks))
+    position = {k: i for i, k in enumerate(distinct)}
+    truth = ground_truth(bench, problem, np.array(distinct, dtype=np.int64))
+    volumes, last_key, last_volume = np.empty(len(sets)), None, 0.0
+    for step, ks in enumerate(keys):
+        set_key = tuple(ks)
+        if set_key != last_key:
+            last_key = set_key
+            last_volume = hypervolume(truth[[position[k] for k in ks]], task.ideal, task.nadir)
+        volumes[step] = last_volume
     rows = oracle.trajectory
     values = np.array([r.value for r in rows])
     columns = {
@@ -95,7 +101,7 @@ def trajectory_table(bench, oracle: Oracle, problem: Problem,
         "hypervolume": pa.array(volumes),
         "hv_regret": pa.array(best - volumes),
     }
-    last = truth[inverse[offsets[-2]:]]
+    last = truth[[position[k] for k in keys[-1]]]
     front = [{"arch": bench.space.to_string(arch),
               **{o.name: float(-v if o.maximize else v)
                  for o, v in zip(problem.objectives, point, strict=True)}}

@@ -53,13 +53,16 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
             return self.draw_feasible(lambda: self.space.sample(self.rng))
         points = np.stack([p for _, p in self._population])
         ranks = pareto_ranks(points)
-        crowding = np.zeros(len(points))
-        for rank in np.unique(ranks):
-            members = np.flatnonzero(ranks == rank)
-            crowding[members] = crowding_distance(points[members])
         picks = self.rng.integers(0, len(self._population), size=self.config.sample_size)
-        # best rank, then largest crowding; the first drawn wins remaining ties
-        winner = min(picks.tolist(), key=lambda i: (ranks[i], -crowding[i]))
+        best = ranks[picks].min()
+        tied = [i for i in picks.tolist() if ranks[i] == best]
+        if len(set(tied)) > 1:  # crowding within the rank decides, the first drawn on a tie
+            members = np.flatnonzero(ranks == best)
+            crowding = dict(zip(members.tolist(), crowding_distance(points[members]),
+                                strict=True))
+            winner = max(tied, key=lambda i: crowding[i])
+        else:
+            winner = tied[0]
         parent = self._population[winner][0]
         return self.draw_feasible(lambda: self.space.mutate(parent, self.rng))
 

@@ -20,7 +20,7 @@ from typing import ClassVar
 import numpy as np
 
 from harness.oracle import Observation
-from optimizers.base import MAX_RESAMPLES, Optimizer
+from optimizers.base import MAX_RESAMPLES, Optimizer, arch_key
 
 
 def _moocore():
@@ -74,6 +74,11 @@ class MultiObjectiveOptimizer(Optimizer):
         super().__init__(space, rng, config, budget)
         self.history_points: list[np.ndarray] = []  # minimized objective vectors
         self.history_feasible: list[bool] = []
+        # indices of the current non-dominated set (among feasible evaluations once there is
+        # one), kept up to date on every tell: recommend_set is then O(front) per step
+        self._front: list[int] = []
+        self._front_feasible = False
+        self._front_values: dict[int, tuple[float, ...]] = {}  # plain floats: fast comparisons
 
     # --- the problem ------------------------------------------------------------------------
     def _require_problem(self):
@@ -113,18 +118,33 @@ class MultiObjectiveOptimizer(Optimizer):
     # --- tell / recommend -------------------------------------------------------------------
     def tell(self, arch: np.ndarray, observation: Observation) -> None:
         super().tell(arch, observation)
-        self.history_points.append(self.point(arch, observation))
-        self.history_feasible.append(bool(observation.feasible))
+        point = self.point(arch, observation)
+        feasible = bool(observation.feasible)
+        self.history_points.append(point)
+        self.history_feasible.append(feasible)
+        self._update_front(len(self.history_points) - 1, point, feasible)
+
+    def _update_front(self, index: int, point: np.ndarray, feasible: bool) -> None:
+        if feasible and not self._front_feasible:  # the first feasible arch: a fresh front
+            self._front, self._front_feasible = [], True
+        elif self._front_feasible and not feasible:
+            return
+        key = arch_key(self.history_archs[index])
+        new = tuple(point.tolist())
+        kept = []
+        for i in self._front:
+            other = self._front_values[i]
+            if all(o <= n for o, n in zip(other, new, strict=True)) and (
+                    other != new or arch_key(self.history_archs[i]) == key):
+                return  # dominated, or this arch is listed already
+            if not (all(n <= o for o, n in zip(other, new, strict=True)) and new != other):
+                kept.append(i)
+        self._front = [*kept, index]
+        self._front_values[index] = new
 
     def recommend_set(self) -> np.ndarray:
         """The non-dominated evaluated archs (feasible ones, when any is), by observed values;
-        archs evaluated twice are listed once (their first evaluation)."""
-        if not self.history_points:
+        an arch evaluated twice is listed once (the evaluation that entered the set first)."""
+        if not self._front:
             raise RuntimeError(f"{self.name} has no observation to recommend from")
-        points = np.stack(self.history_points)
-        feasible = np.asarray(self.history_feasible)
-        pool = np.flatnonzero(feasible) if feasible.any() else np.arange(len(points))
-        keep = pool[nondominated(points[pool])]
-        archs = np.stack([self.history_archs[i] for i in keep])
-        _, first = np.unique(archs, axis=0, return_index=True)
-        return archs[np.sort(first)]
+        return np.stack([self.history_archs[i] for i in sorted(self._front)])
