@@ -210,6 +210,11 @@ def _same_splits(new, base, bench: str, name: str, reference: str) -> None:
     """Every seed's test set and the benchmark data must be the baseline's."""
     from harness.baselines import BaselineError
 
+    why = {"benchmark_checksum": "the benchmark's tables changed since the baseline was made "
+                                 "(regenerate it: python scripts/make_baselines.py)",
+           "test_set_sha256": "a test set depends on the archs a predictor can be scored on: "
+                              "all, those with curves, or those with precomputed zero-cost "
+                              "scores"}
     for column, what in (("benchmark_checksum", "benchmark data (checksum)"),
                          ("test_set_sha256", "test set")):
         mine = dict(zip(new["seed"], new[column], strict=True))
@@ -218,9 +223,7 @@ def _same_splits(new, base, bench: str, name: str, reference: str) -> None:
         if differ:
             raise BaselineError(
                 f"{name} on {bench} sees another {what} than the baseline's {reference} for "
-                f"seed(s) {differ}: the two cannot be compared (a test set depends on the archs "
-                "a predictor can be scored on: all, those with curves, or those with "
-                "precomputed zero-cost scores)")
+                f"seed(s) {differ}: the two cannot be compared ({why[column]})")
 
 
 def main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

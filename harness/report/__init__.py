@@ -21,12 +21,14 @@ class ReportError(ValueError):
 
 
 def build_report(results: Path | str, out: Path | str, x: str = "queries",
-                 log_x: bool = False) -> dict[str, Path]:
+                 log_x: bool = False, baseline: str | None = None) -> dict[str, Path]:
     """Read the store at ``results`` and write ``report.html`` (self-contained) and
-    ``report.md`` (with PNGs under ``figures/``) to ``out``; return their paths."""
+    ``report.md`` (with PNGs under ``figures/``) to ``out``; return their paths. ``baseline``
+    (``"suite"``, a results folder or a stored-format Parquet file) ranks the folder's methods
+    among the baseline's runs, refusing when their settings differ."""
     from harness.report.build import build
 
-    return build(Path(results), Path(out), x=x, log_x=log_x)
+    return build(Path(results), Path(out), x=x, log_x=log_x, baseline=baseline)
 
 
 __all__ = ["X_AXES", "ReportError", "build_report"]

@@ -25,6 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--x", default="queries",
                         help=f"x axis of the anytime curves; accepted: {', '.join(X_AXES)}")
     parser.add_argument("--log-x", action="store_true", help="logarithmic x axis")
+    parser.add_argument("--baseline", default=None, metavar="BASELINE",
+                        help="rank the folder's methods among a baseline's runs, marked "
+                        "(stored): 'suite' (shipped with the package), another results folder, "
+                        "or a stored-format Parquet file; refused (exit 2) when budget, noise, "
+                        "fidelity or benchmark data differ")
     return parser
 
 
@@ -38,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from harness.report.build import build
 
     try:
-        paths = build(results, out, x=args.x, log_x=args.log_x)
+        paths = build(results, out, x=args.x, log_x=args.log_x, baseline=args.baseline)
     except ReportError as error:
         parser.error(str(error))
     except ImportError as error:  # the report extra is not installed

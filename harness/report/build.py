@@ -12,11 +12,18 @@ from harness.report import X_AXES
 from harness.report.load import load
 
 
-def build(results: Path, out: Path, x: str = "queries", log_x: bool = False) -> dict[str, Path]:
-    """Write ``report.html``, ``report.md`` and ``figures/*.png`` under ``out``."""
+def build(results: Path, out: Path, x: str = "queries", log_x: bool = False,
+          baseline: str | None = None) -> dict[str, Path]:
+    """Write ``report.html``, ``report.md`` and ``figures/*.png`` under ``out``; with
+    ``baseline``, the baseline's runs are ranked beside the folder's (``report.baseline``)."""
     if x not in X_AXES:
         raise ValueError(f"unknown x axis {x!r}; accepted: {', '.join(X_AXES)}")
     exp = load(results)
+    note = None
+    if baseline is not None:
+        from harness.report.baseline import add_baseline
+
+        note = add_baseline(exp, baseline)
     from harness.report.analysis import analyze_search
     from harness.report.multiobjective import analyze_multiobjective, multiobjective_sections
     from harness.report.predictor_tables import analyze_predictors
@@ -31,6 +38,8 @@ def build(results: Path, out: Path, x: str = "queries", log_x: bool = False) -> 
     axis = f" Anytime curves against {x}{', log scale' if log_x else ''}." if search else ""
     report.blocks.append(Para(
         f"Built from the results store {results} alone (run files and their manifests).{axis}"))
+    if note:
+        report.blocks.append(Para(note))
     if search is not None:
         report.blocks += search_sections(single, search, x=x, log_x=log_x)
     if multi is not None:

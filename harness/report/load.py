@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from harness.baselines import run_settings
 from harness.report import ReportError
 from harness.results import EXPERIMENT_FILE, METADATA_KEY
 from harness.summary import final_row
@@ -45,6 +46,7 @@ class Run:
     experiment: Path | None = None  # the folder of its experiment.json (the results root if none)
     setting: str = ""  # its budget, fidelity and noise, as JSON: runs of one report share it
     pareto: dict | None = None  # multi-objective runs: objectives, bounds, exact front
+    settings: dict | None = None  # what a comparison must match (harness.baselines.SETTINGS)
 
     @property
     def multi(self) -> bool:
@@ -128,7 +130,7 @@ def _run(path: Path, manifest: dict, experiment: Path) -> Run:
     setting = json.dumps({k: job.get(k) for k in ("budget", "fidelity", "noise")},
                          sort_keys=True)
     return Run(final, curve, space_name(final["benchmark"], data.get("space")), experiment,
-               setting, manifest.get("pareto"))
+               setting, manifest.get("pareto"), run_settings(manifest))
 
 
 def _experiment_of(path: Path, root: Path) -> Path:
