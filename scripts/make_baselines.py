@@ -13,7 +13,9 @@ software versions, git commit and each file's SHA-256).
 ``--from-suite DIR`` / ``--from-predictors DIR`` pack existing results folders instead of
 running the presets (``--skip-predictors`` keeps the stored predictor file as it is).
 ``--seeds N``, ``--bench A,B`` and ``-j`` are passed to the presets: a smaller run for a trial;
-the command recorded in the manifest says what was run.
+the command recorded in the manifest says what was run. ``--only re,bananas`` reruns those
+optimizers alone on the stored suite's grid and replaces their rows (for a change to one
+optimizer; the manifest's ``parts`` records the command of each part).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 import benchmarks
@@ -76,6 +80,35 @@ def predictors_command(table) -> str:
     return shlex.join(command)
 
 
+def replace_optimizers(only: str, stored: dict, jobs: int) -> dict:
+    """Rerun the optimizers ``only`` on the stored suite's grid and splice their rows into the
+    stored file; the manifest entry lists the command of each part."""
+    config = stored["experiment"]["config"]
+    names = [n.strip() for n in only.split(",") if n.strip()]
+    budget = config["budget"]
+    spent = budget["queries"] if budget["queries"] else f"{budget['seconds']:g}s"
+    out = ROOT / "results" / f"baseline-suite-{'+'.join(names)}"
+    command = [sys.executable, "-m", "harness.run", "--optimizer", ",".join(names), "--bench",
+               ",".join(config["benchmarks"]), "--seeds", str(config["seeds"]), "--budget",
+               str(spent), "--noise", config["noise"], "-j", str(jobs), "--no-progress",
+               "--no-per-seed", "--out", str(out.relative_to(ROOT))]
+    printable = shlex.join(["python", *command[1:]])
+    print(f"running: {printable}", flush=True)
+    subprocess.run(command, check=True, cwd=ROOT)
+    old = pq.read_table(baselines.DATA / baselines.SEARCH_FILE)
+    keep = pc.invert(pc.is_in(old["optimizer"], value_set=pa.array(names)))
+    table = pa.concat_tables([old.filter(keep), baselines.search_table(out).cast(old.schema)])
+    info = write(table, baselines.DATA / baselines.SEARCH_FILE,
+                 ["benchmark", "optimizer", "seed", "step"])
+    parts = dict(stored.get("parts", {}))
+    parts.update({name: printable for name in names})
+    optimizers = stored["experiment"]["config"]["optimizers"]
+    experiment_entry = dict(stored["experiment"])
+    experiment_entry["config"] = {**config, "optimizers": optimizers
+                                  + [n for n in names if n not in optimizers]}
+    return {**stored, **info, "experiment": experiment_entry, "parts": parts}
+
+
 def write(table, path: Path, sort: list[str]) -> dict:
     table = table.sort_by([(c, "ascending") for c in sort])
     pq.write_table(table, path, compression="zstd", compression_level=19,
@@ -99,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=None, help="passed to the presets")
     parser.add_argument("--bench", default=None, help="passed to the presets")
     parser.add_argument("-j", "--jobs", type=int, default=2, help="workers of the suite")
+    parser.add_argument("--only", default=None, metavar="OPT[,OPT]",
+                        help="rerun these optimizers on the stored suite's grid (its benchmarks, "
+                        "seeds, budget, noise) and replace their rows; the rest stays as stored")
     args = parser.parse_args(argv)
     data = baselines.DATA
     data.mkdir(parents=True, exist_ok=True)
@@ -106,12 +142,18 @@ def main(argv: list[str] | None = None) -> int:
         data / baselines.MANIFEST).exists() else {}
     manifest = {"regenerate": "python scripts/make_baselines.py", "versions": versions()}
 
-    suite = args.from_suite or ROOT / "results" / "baseline-suite"
-    command = suite_command(suite) if args.from_suite else run_preset("suite", suite, args)
-    info = write(baselines.search_table(suite), data / baselines.SEARCH_FILE,
-                 ["benchmark", "optimizer", "seed", "step"])
-    manifest["suite"] = {"command": command, **info, "experiment": experiment(suite)}
+    if args.only:
+        manifest["suite"] = replace_optimizers(args.only, old["suite"], args.jobs)
+    else:
+        suite = args.from_suite or ROOT / "results" / "baseline-suite"
+        command = suite_command(suite) if args.from_suite else run_preset("suite", suite, args)
+        info = write(baselines.search_table(suite), data / baselines.SEARCH_FILE,
+                     ["benchmark", "optimizer", "seed", "step"])
+        manifest["suite"] = {"command": command, **info, "experiment": experiment(suite)}
+    info = manifest["suite"]
     print(f"wrote {info['file']}: {info['rows']} rows, {info['bytes']:,} bytes", flush=True)
+    if args.only:
+        args.skip_predictors = True
 
     if args.skip_predictors and "predictors-suite" in old:
         manifest["predictors-suite"] = old["predictors-suite"]
