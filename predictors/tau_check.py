@@ -134,10 +134,11 @@ def check(predictor: Any, baseline: str | Path, benchmarks: str | list[str], *,
 
     ``baseline``: ``"suite"`` (the stored predictors suite), a results folder of
     ``python -m predictors.evaluate`` or a stored-format Parquet file. ``out``: where the
-    evaluation is written (default: a temporary folder). ``protocol_given``: protocol values a
-    caller set explicitly (``test_size``, ``fidelities``, ``zc_source``), refused when they
-    differ from the baseline's. Raises ``harness.baselines.BaselineError`` (a ValueError) when
-    the two cannot be compared, naming the difference."""
+    evaluation is written, a subfolder per protocol (default: a temporary folder).
+    ``protocol_given``: protocol values a caller set explicitly (``test_size``, ``fidelities``,
+    ``zc_source``), refused when they differ from the baseline's. Raises
+    ``harness.baselines.BaselineError`` (a ValueError) when the two cannot be compared, naming
+    the difference."""
     from benchmarks import names as benchmark_names
     from harness.baselines import BaselineError, load_predictor_rows, predictor_table
     from harness.choices import parse_methods, parse_names
