@@ -399,9 +399,11 @@ def listing() -> str:
                             ("predictors", predictor_registry)):
         lines.append(f"{title}:")
         lines += [f"  {name:<12} built-in" for name in registry.builtin_names()]
+        multi = getattr(registry, "multi_objective_names", list)()
+        lines += [f"  {name:<12} built-in, multi-objective (--objectives)" for name in multi]
+        builtin = {*registry.builtin_names(), *multi}
         for name, entry in plugins.installed(registry.GROUP).items():
-            clash = " (refused: clashes with a built-in)" if name in registry.builtin_names() \
-                else ""
+            clash = " (refused: clashes with a built-in)" if name in builtin else ""
             lines.append(f"  {name:<12} {entry.target} from {entry.distribution} "
                          f"{entry.version}{clash}")
     lines.append("benchmarks:")
