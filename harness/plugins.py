@@ -54,6 +54,9 @@ def load(target: str, what: str) -> type:
     except ImportError as error:
         raise PluginError(f"{what} {target!r}: cannot import module {module_name!r} "
                           f"({error})") from None
+    except Exception as error:  # noqa: BLE001 - a plugin's own bug, reported without traceback
+        raise PluginError(f"{what} {target!r}: importing module {module_name!r} failed: "
+                          f"{type(error).__name__}: {error}") from None
     for part in attribute.split("."):
         if not hasattr(obj, part):
             raise PluginError(f"{what} {target!r}: module {module_name!r} has no "

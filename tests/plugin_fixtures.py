@@ -94,6 +94,7 @@ def install_example(site: Path) -> list[Path]:
         lines += [line.replace('"', "") for line in section.group(2).splitlines()]
     (dist / "entry_points.txt").write_text("\n".join(lines) + "\n")
     (site / "bad_plugins.py").write_text(BAD_PLUGINS)
+    (site / "broken_plugin.py").write_text("raise RuntimeError('a bug at import time')\n")
     return [site, EXAMPLE]
 
 

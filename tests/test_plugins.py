@@ -76,6 +76,7 @@ def test_builtins_keep_no_plugin_record(tmp_path):
 
 @pytest.mark.parametrize("spec, message", [
     ("no_such_pkg.mod:X", "cannot import module 'no_such_pkg.mod'"),
+    ("broken_plugin:X", "importing module 'broken_plugin' failed: RuntimeError: a bug at import"),
     ("bad_plugins:Missing", "module 'bad_plugins' has no 'Missing'"),
     ("bad_plugins:NotAnOptimizer", "is not a subclass of optimizers.base.Optimizer"),
     ("bad_plugins:NoAsk", "does not implement ask"),
