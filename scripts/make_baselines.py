@@ -80,7 +80,7 @@ def predictors_command(table) -> str:
     return shlex.join(command)
 
 
-def replace_optimizers(only: str, stored: dict, jobs: int) -> dict:
+def replace_optimizers(only: str, stored: dict, jobs: int, data: Path) -> dict:
     """Rerun the optimizers ``only`` on the stored suite's grid and splice their rows into the
     stored file; the manifest entry lists the command of each part."""
     config = stored["experiment"]["config"]
@@ -95,10 +95,10 @@ def replace_optimizers(only: str, stored: dict, jobs: int) -> dict:
     printable = shlex.join(["python", *command[1:]])
     print(f"running: {printable}", flush=True)
     subprocess.run(command, check=True, cwd=ROOT)
-    old = pq.read_table(baselines.DATA / baselines.SEARCH_FILE)
+    old = pq.read_table(data / baselines.SEARCH_FILE)
     keep = pc.invert(pc.is_in(old["optimizer"], value_set=pa.array(names)))
     table = pa.concat_tables([old.filter(keep), baselines.search_table(out).cast(old.schema)])
-    info = write(table, baselines.DATA / baselines.SEARCH_FILE,
+    info = write(table, data / baselines.SEARCH_FILE,
                  ["benchmark", "optimizer", "seed", "step"])
     parts = dict(stored.get("parts", {}))
     parts.update({name: printable for name in names})
@@ -135,15 +135,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, metavar="OPT[,OPT]",
                         help="rerun these optimizers on the stored suite's grid (its benchmarks, "
                         "seeds, budget, noise) and replace their rows; the rest stays as stored")
+    parser.add_argument("--data", type=Path, default=baselines.DATA,
+                        help="where the stored files go (the package's own by default)")
     args = parser.parse_args(argv)
-    data = baselines.DATA
+    data = args.data
     data.mkdir(parents=True, exist_ok=True)
     old = json.loads((data / baselines.MANIFEST).read_text()) if (
         data / baselines.MANIFEST).exists() else {}
     manifest = {"regenerate": "python scripts/make_baselines.py", "versions": versions()}
 
     if args.only:
-        manifest["suite"] = replace_optimizers(args.only, old["suite"], args.jobs)
+        manifest["suite"] = replace_optimizers(args.only, old["suite"], args.jobs, data)
     else:
         suite = args.from_suite or ROOT / "results" / "baseline-suite"
         command = suite_command(suite) if args.from_suite else run_preset("suite", suite, args)

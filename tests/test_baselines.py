@@ -135,3 +135,47 @@ def test_a_fresh_evaluation_of_a_stored_predictor_job_gives_identical_rows():
                           tuple(protocol["fidelities"]), protocol["zc_source"]))
     assert fresh["kendall_tau"].to_pylist() == stored["kendall_tau"].tolist()
     assert manifest["test_set_sha256"] == stored["test_set_sha256"].iloc[0]
+
+
+def test_make_baselines_packs_results_folders(folders, tmp_path):
+    """scripts/make_baselines.py --from-suite/--from-predictors: the packed files read back as
+    the folders' own rows, and the manifest names the command and the files' SHA-256."""
+    import hashlib
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_baselines", baselines.DATA.parents[2] / "scripts" / "make_baselines.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    predictor_folder = tmp_path / "pred"
+    assert evaluate.main(["--predictor", "xgb", "--bench", "nb201-cifar10", "--train-sizes",
+                          "10", "--test-size", "30", "--seeds", "2", "--out",
+                          str(predictor_folder), "--quiet"]) == 0
+    data = tmp_path / "data"
+    # "mine" ran re alone on the suite's protocol, as if it were the suite preset
+    config_file = folders / "base" / "experiment.json"
+    experiment = json.loads(config_file.read_text())
+    experiment["config"]["preset"] = "suite"
+    packed = tmp_path / "suite"
+    import shutil
+
+    shutil.copytree(folders / "base", packed)
+    (packed / "experiment.json").write_text(json.dumps(experiment))
+    assert script.main(["--from-suite", str(packed), "--from-predictors",
+                        str(predictor_folder), "--data", str(data)]) == 0
+    manifest = json.loads((data / "MANIFEST.json").read_text())
+    assert manifest["suite"]["command"] == (
+        "python -m harness.run --preset suite --seeds 3 --budget 20 --bench "
+        "nb201-cifar10,tnb101-micro-jigsaw")
+    assert manifest["predictors-suite"]["command"] == (
+        "python -m harness.run --preset predictors-suite --seeds 2 --bench nb201-cifar10")
+    stored = pq.read_table(data / "suite.parquet").to_pandas()
+    direct = baselines.search_table(packed).to_pandas()
+    keys = ["benchmark", "optimizer", "seed", "step"]
+    assert stored.sort_values(keys).reset_index(drop=True).equals(
+        direct.sort_values(keys).reset_index(drop=True))
+    assert manifest["suite"]["sha256"] == hashlib.sha256(
+        (data / "suite.parquet").read_bytes()).hexdigest()
+    rows = pq.read_table(data / "predictors-suite.parquet").to_pandas()
+    assert sorted(rows["kendall_tau"]) == sorted(
+        baselines.predictor_table(predictor_folder).to_pandas()["kendall_tau"])
