@@ -132,6 +132,8 @@ class NBGraphBenchmark(Benchmark):
         Equivalent archs get the same answer (one trained network). ``rng`` is accepted for the
         common interface and ignored: the record has one value per arch."""
         table = self._code_table(metric, fidelity)
+        if type(archs) is tuple or type(archs) is list or getattr(archs, "ndim", 2) == 1:
+            return self._query_scalar(table, archs)
         arr = np.asarray(archs)
         if arr.dtype.kind not in "iu" or arr.ndim not in (1, 2) or arr.shape[-1] != 5:
             arr = self.space.validate(arr)
@@ -141,6 +143,22 @@ class NBGraphBenchmark(Benchmark):
         if np.isnan(values).any():
             self.space.validate(arr)  # an all-skip arch, or an op outside proteins' five
         return float(values) if arr.ndim == 1 else values
+
+    def _query_scalar(self, table: np.ndarray, arch) -> float:
+        """One arch without numpy calls on the way (a search asks one arch at a time)."""
+        values = arch.tolist() if isinstance(arch, np.ndarray) else arch
+        try:
+            link, a, b, c, d = values
+            code = link * 10000 + a * 1000 + b * 100 + c * 10 + d
+            ok = (type(code) is int and 0 <= link < 10 and 0 <= a < 10 and 0 <= b < 10
+                  and 0 <= c < 10 and 0 <= d < 10)
+        except (TypeError, ValueError):
+            ok = False
+        value = float(table[code]) if ok else np.nan
+        if value != value:  # not a plain valid arch: validate raises naming what is wrong,
+            arr = self.space.validate(np.asarray(arch))  # or accepts whole floats
+            value = float(table[int(arr @ self._radix)])
+        return value
 
     def cost(self, archs: np.ndarray, fidelity: str | None = None) -> np.ndarray | float:
         """0 simulated seconds: the record has no training time (``cost_known`` is False)."""

@@ -12,6 +12,8 @@ Prints (not asserts; timings belong here, not in tests):
 
 - nb301-cifar10 (``nb301_figures``): cold load of the surrogate, batched query throughput and
   one arch's latency.
+- NAS-Bench-Graph (``nbgraph_figures``; ``--only nbgraph`` prints these alone): cold load of
+  its 9 benchmarks, and its query rate beside NB201's.
 
 Targets (issue 2): cold load <= 0.3 s, scalar query <= 2 us, >= 20 million archs/s; NB301:
 >= 10,000 archs/s batched on 2 cores.
@@ -132,13 +134,49 @@ def nb301_figures(repeats: int) -> None:
           f"(target >= 10,000); one arch {uncached * 1e6:.0f} us, {cached * 1e6:.1f} us cached")
 
 
+def nbgraph_figures(repeats: int) -> None:
+    """NAS-Bench-Graph: cold start of its 9 benchmarks in fresh processes, and the scalar and
+    vectorized queries on nbgraph-cora beside NB201's on the same machine and batch size (the
+    batch is random vectors of the whole space, most of them not canonical). Targets (issue
+    16): cold load of the 9 <= 200 ms; vectorized queries at the NB201 rate."""
+    from benchmarks.nbgraph import NAMES
+
+    load_s, rss_mb = cold_start(repeats, NAMES)
+    print(f"cold start, import + load of the {len(NAMES)} NAS-Bench-Graph benchmarks: "
+          f"{load_s * 1e3:.0f} ms (median of {repeats} fresh processes; target <= 200 ms); "
+          f"peak RSS {rss_mb:.0f} MB")
+    import benchmarks
+
+    rng = np.random.default_rng(0)
+    rates = {}
+    for name in ("nb201-cifar10", "nbgraph-cora"):
+        bench = benchmarks.load(name)
+        if name.startswith("nbgraph"):
+            vectors = bench.space.vectors()
+            archs = vectors[rng.integers(0, vectors.shape[0], 1_000_000)]
+        else:
+            archs = bench.space.sample(rng, 1_000_000)
+        rates[name] = 1e6 / best_of(lambda b=bench, a=archs: b.query(a, "valid_acc"), number=3)
+        arch = archs[0]
+        scalar = best_of(lambda b=bench, a=arch: b.query(a, "valid_acc"), number=100_000)
+        print(f"{name}: vectorized query of 1e6 archs {rates[name] / 1e6:.1f} M archs/s; "
+              f"scalar query {scalar * 1e6:.2f} us")
+    print(f"nbgraph-cora / nb201-cifar10 vectorized rate: "
+          f"{rates['nbgraph-cora'] / rates['nb201-cifar10']:.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="NB201 benchmark performance figures")
     parser.add_argument("--repeats", type=int, default=5, help="fresh processes for cold start")
     parser.add_argument("--official-dir", type=Path,
                         default=Path(__file__).resolve().parents[2] / "shared" / "data" / "nb201"
                         / "official_format")
+    parser.add_argument("--only", choices=("nbgraph",),
+                        help="print only the NAS-Bench-Graph figures")
     args = parser.parse_args(argv)
+    if args.only == "nbgraph":
+        nbgraph_figures(args.repeats)
+        return 0
 
     load_s, rss_mb = cold_start(args.repeats)
     print(f"cold start, import + load of {len(NB201)} NB201 benchmarks: {load_s * 1e3:.1f} ms "
@@ -173,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cold start, import + load of all {len(every)} benchmarks: {load_all_s * 1e3:.0f} ms "
           f"(target <= 1000 ms); peak RSS {rss_all_mb:.0f} MB")
     nb301_figures(args.repeats)
+    nbgraph_figures(args.repeats)
     return 0
 
 

@@ -76,8 +76,10 @@ class BananasConfig(OptimizerConfig):
     # What the ensemble fits: "error" = 100 - value, raw (naszilla: DEFAULT_LOSS 'val_loss', fed
     # to Keras unscaled); "standardized" = z-scored value (NASLib's MLP); "auto" as above.
     target: str = "auto"
-    # "auto": trunc_path where the space offers it (naszilla's default predictor_encoding: on
-    # NB201 cutoff 30, on DARTS 100), else path (the paper's), else one-hot.
+    # "auto": the space's default_encoding where it names one (NAS-Bench-Graph: one-hot,
+    # measured better there), else trunc_path where the space offers it (naszilla's default
+    # predictor_encoding: on NB201 cutoff 30, on DARTS 100), else path (the paper's), else
+    # one-hot.
     encoding: str = "auto"
 
     def __post_init__(self) -> None:
@@ -111,7 +113,8 @@ class Bananas(Optimizer):
         # A space lists its encodings in ``encodings``; one without the attribute has one-hot.
         offered = getattr(space, "encodings", ("onehot",))
         if cfg.encoding == "auto":
-            preferred = [e for e in ("trunc_path", "path") if e in offered]
+            first = getattr(space, "default_encoding", None)
+            preferred = [e for e in (first, "trunc_path", "path") if e in offered]
             self.encoding = preferred[0] if preferred else "onehot"
         elif cfg.encoding in offered:
             self.encoding = cfg.encoding

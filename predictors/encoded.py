@@ -15,13 +15,18 @@ from predictors.base import Predictor
 
 
 def resolve_encoding(space: Any, encoding: str) -> str:
-    """The encoding to use on ``space``: ``"auto"`` is the path encoding (BANANAS, White et al.
-    2021) where the space offers it, else one-hot; a named encoding must be offered.
+    """The encoding to use on ``space``: ``"auto"`` is the space's ``default_encoding`` where it
+    names one (NAS-Bench-Graph: one-hot, measured better there), else the path encoding
+    (BANANAS, White et al. 2021) where the space offers it, else one-hot; a named encoding must
+    be offered.
 
     A space lists its encodings in ``encodings``; one without the attribute has one-hot only.
     """
     offered = tuple(getattr(space, "encodings", ("onehot",)))
     if encoding == "auto":
+        preferred = getattr(space, "default_encoding", None)
+        if preferred in offered:
+            return preferred
         return "path" if "path" in offered else "onehot"
     if encoding not in offered:
         raise ValueError(

@@ -228,10 +228,22 @@ def arch_pool(bench_name: str, predictor_name: str, needs: frozenset[str]) -> np
     return None
 
 
+def _is_zero_cost(predictor: str) -> bool:
+    from predictors.zerocost import ZeroCostPredictor
+
+    return predictor in registry.names() and issubclass(registry.get(predictor),
+                                                         ZeroCostPredictor)
+
+
 def unmet_needs(bench: Benchmark, needs: frozenset[str], predictor: str = "") -> list[str]:
     """A sentence per need of a predictor that this evaluation cannot meet on ``bench``."""
     missing = []
-    for need in sorted(needs):
+    no_networks = getattr(bench, "no_networks", None)  # e.g. NAS-Bench-Graph says why
+    scored = {"network", "data", "precomputed", "zc"} & set(needs) if no_networks else set()
+    if no_networks and (scored or _is_zero_cost(predictor)):  # params/flops need no info
+        missing.append(f"{', '.join(repr(n) for n in sorted(scored)) or 'a network'} "
+                       f"({no_networks})")
+    for need in sorted(set(needs) - scored):
         if need == "data" and need not in INFO_BUILDERS:
             missing.append("'data' (one minibatch of real images: give --data-dir, the CIFAR-10 "
                            "python-batch folder, or --zc-source precomputed)")

@@ -323,3 +323,41 @@ def test_optimizers_run_and_never_pay_twice_for_one_network(optimizer: str, name
     best = bench.optimum("valid_acc")[0]
     assert manifest["final"]["incumbent_regret"] == pytest.approx(
         best - manifest["final"]["incumbent_valid"])
+
+
+# --- predictors ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "low", "high"), [
+    # measured on nbgraph-cora, 100 training archs, 500 test archs, one-hot, seeds 0-2:
+    ("xgb", 0.18, 0.40),  # 0.281
+    ("gp", 0.12, 0.35),  # 0.223
+    ("mlp", 0.18, 0.42),  # 0.304
+])
+def test_model_based_predictors_rank_nbgraph_archs(name: str, low: float, high: float) -> None:
+    from predictors.evaluate import Protocol, run_job
+
+    protocol = Protocol(train_sizes=(100,), test_size=500, fidelities=(0.5,))
+    taus = [run_job(CORA, name, seed, protocol)[0].to_pylist()[0]["kendall_tau"]
+            for seed in range(3)]
+    assert low <= float(np.mean(taus)) <= high, taus
+
+
+def test_auto_encoding_is_onehot_for_predictors_and_bananas() -> None:
+    from optimizers.bananas import Bananas
+    from predictors.encoded import resolve_encoding
+
+    space = _space()
+    assert resolve_encoding(space, "auto") == "onehot"
+    assert resolve_encoding(space, "path") == "path"
+    assert Bananas(space, np.random.default_rng(0)).encoding == "onehot"
+
+
+@pytest.mark.parametrize("predictor", ["synflow", "params", "omni"])
+def test_zero_cost_proxies_are_refused_with_the_reason(predictor: str, capsys) -> None:
+    from predictors.evaluate import main
+
+    for source in ("compute", "precomputed"):
+        with pytest.raises(SystemExit) as exited:
+            main(["--predictor", predictor, "--bench", CORA, "--seeds", "1",
+                  "--zc-source", source, "--out", "/nonexistent-never-written"])
+        assert exited.value.code == 2
+        assert "no networks and no graphs to score" in capsys.readouterr().err
