@@ -76,8 +76,9 @@ def stop_on_signals(grace: float = GRACE_SECONDS, notice: str | None = None
             return
         if stop.signum is None:
             stop.signum = signum
-            if notice:
-                print(notice, file=sys.stderr, flush=True)
+            if notice:  # on a terminal, below the progress bar and the echoed ^C
+                lead = "\n" if sys.stderr.isatty() else ""
+                print(lead + notice, file=sys.stderr, flush=True)
             if grace > 0 and hasattr(signal, "setitimer"):
                 signal.setitimer(signal.ITIMER_REAL, grace)
                 return

@@ -249,3 +249,20 @@ def test_every_optimizer_is_deterministic_across_processes_and_within_budget(tmp
                              config=horizon)
         spent = search.run(seconds)[0]["cum_seconds"].to_pylist()
         assert spent[-1] <= 50_000.0 and len(spent) >= 5, name
+
+
+def test_threads_are_set_and_recorded(tmp_path, monkeypatch, capsys):
+    from harness.threads import default_threads, usable_cores
+
+    base = ["--optimizer", "rs", "--bench", "nb201-cifar10", "--seeds", "1", "--budget", "5",
+            "--no-progress"]
+    assert run_cli.main([*base, "--threads", "1", "--out", str(tmp_path / "a")]) == 0
+    assert ResultsStore(tmp_path / "a").read("nb201-cifar10/rs/seed-0000")[1]["threads"] == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the environment's choice is kept
+    assert run_cli.main([*base, "--out", str(tmp_path / "b")]) == 0
+    assert ResultsStore(tmp_path / "b").read("nb201-cifar10/rs/seed-0000")[1]["threads"] == 3
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert default_threads(workers=2) == max(1, usable_cores() // 2)
+    with pytest.raises(SystemExit):
+        run_cli.main([*base, "--threads", "0", "--out", str(tmp_path / "c")])
+    assert "bad --threads 0: need at least 1" in capsys.readouterr().err
