@@ -19,8 +19,9 @@ so a temporary whose claim is free belongs to nobody alive and may be deleted.
 
 Limits: this needs a file system whose ``flock`` is shared between machines: local disks, NFSv4
 (and NFSv3 with lockd: Linux maps ``flock`` to NFS byte-range locks), Lustre mounted with
-``-o flock``, GPFS, CephFS. On a file system without ``flock`` filelock falls back to a marker
-file that a dead runner leaves behind: then delete the ``.claims`` folder once no runner is left.
+``-o flock``, GPFS, CephFS. On a file system without ``flock``, filelock 4 falls back to a marker
+file that a dead runner leaves behind (older releases raise an error): there, delete the
+``.claims`` folder once no runner is left, and run one runner at a time.
 """
 
 from __future__ import annotations
