@@ -520,10 +520,19 @@ def _fractions(text: str) -> tuple[float, ...]:
     return tuple(values)
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults shown, except None: those options' help says what not giving them means."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m predictors.evaluate", description=__doc__.splitlines()[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     parser.add_argument("--predictor", required=True,
                         help=f"comma-separated; accepted: {', '.join(registry.names())}, or "
@@ -544,7 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "results/predictors/<protocol>")
     parser.add_argument("--zc-source", default=None, choices=("compute", "precomputed"),
                         help="zero-cost proxies: compute on the space's networks (needs "
-                        "--data-dir) or read NAS-Bench-Suite-Zero's scores")
+                        "--data-dir) or read NAS-Bench-Suite-Zero's scores (default compute)")
     parser.add_argument("--data-dir", default=None,
                         help="CIFAR-10 python-batch folder (cifar-10-batches-py) for proxies")
     parser.add_argument("--quiet", action="store_true", help="no line per job")
