@@ -145,6 +145,11 @@ def nbgraph_figures(repeats: int) -> None:
     print(f"cold start, import + load of the {len(NAMES)} NAS-Bench-Graph benchmarks: "
           f"{load_s * 1e3:.0f} ms (median of {repeats} fresh processes; target <= 200 ms); "
           f"peak RSS {rss_mb:.0f} MB")
+    bare_s, _ = cold_start(repeats, ())
+    nb201_s, _ = cold_start(repeats, NB201)
+    print(f"  the same, import of benchmarks alone: {bare_s * 1e3:.0f} ms; import + load of the "
+          f"3 NB201 benchmarks: {nb201_s * 1e3:.0f} ms (so loading the 9 costs "
+          f"{(load_s - bare_s) * 1e3:.0f} ms)")
     import benchmarks
 
     rng = np.random.default_rng(0)

@@ -315,8 +315,10 @@ def test_optimizers_run_and_never_pay_twice_for_one_network(optimizer: str, name
     archs = np.stack([bench.space.from_string(s) for s in table.column("arch").to_pylist()])
     rows = bench.space.to_index(archs)
     assert table.num_rows == budget
-    if optimizer in ("rs", "bananas"):  # they deduplicate: every query a new network
+    if optimizer in ("rs", "ls", "bananas"):  # they deduplicate: every query a new network
         assert np.unique(rows).size == budget
+    if optimizer != "xnas":  # they propose the space's canonical vectors only
+        assert np.unique(archs, axis=0).shape[0] == np.unique(rows).size
     incumbent = bench.space.from_string(manifest["final"]["incumbent"])
     assert manifest["final"]["incumbent_valid"] == bench.query(incumbent, "valid_acc")
     assert manifest["final"]["incumbent_test"] == bench.query(incumbent, "test_acc")
