@@ -38,7 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             hint = f"; to look up an official row index, use --index {args.arch.strip()}"
         parser.error(f"{error}{hint}")
     print(f"{bench.name}: {bench.space.to_string(arch)}")
-    if hasattr(bench.space, "to_index"):
+    if hasattr(bench.space, "upstream_key"):  # NAS-Bench-Graph: rows are the project's own
+        print(f"canonical form: {bench.space.to_string(bench.space.canonical(arch))}")
+        print(f"row: {bench.space.to_index(arch)}; NAS-Bench-Graph key (Arch.valid_hash()): "
+              f"{bench.space.upstream_key(arch)}")
+    elif hasattr(bench.space, "to_index"):
         print(f"official index: {bench.space.to_index(arch)}")
     for name, metric in bench.metrics.items():
         for fidelity in bench.fidelities:

@@ -363,3 +363,14 @@ def test_zero_cost_proxies_are_refused_with_the_reason(predictor: str, capsys) -
                   "--zc-source", source, "--out", "/nonexistent-never-written"])
         assert exited.value.code == 2
         assert "no networks and no graphs to score" in capsys.readouterr().err
+
+
+def test_query_cli_prints_the_canonical_form_and_the_upstream_key(capsys) -> None:
+    from harness import query
+
+    assert query.main(["--bench", CORA, "--arch",
+                       "Arch([0, 1, 2, 1], ['gcn', 'gin', 'fc', 'cheb'])"]) == 0
+    out = capsys.readouterr().out
+    assert "canonical form: Arch([0, 1, 1, 2], ['gcn', 'gin', 'cheb', 'fc'])" in out
+    assert "NAS-Bench-Graph key (Arch.valid_hash()): 61237" in out
+    assert "valid_acc   final       79.0000" in out
