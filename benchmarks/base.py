@@ -43,6 +43,11 @@ class Benchmark:
     objective: str = "valid_acc"  # the validation metric a search maximizes
     report_metric: str | None = "test_acc"  # what a run reports for its final arch (None: none)
     checksum: str = ""
+    # Do the fidelities order the epochs of ONE training run, so that a run paused at one
+    # fidelity can be resumed to a later one (nb301: epochs of the same schedule)? False where
+    # each fidelity is its own schedule (NB201's hp12 and hp200 anneal the learning rate to zero
+    # at different epochs), so going from one to another is a new training run.
+    resumable: bool = False
 
     def query(
         self,
@@ -63,6 +68,16 @@ class Benchmark:
         """Best value of ``metric`` over the whole space and an arch attaining it, or None when
         it is unknown (a surrogate over 10^18 archs cannot be enumerated): regret is then
         undefined and reported as such."""
+        return None
+
+    def resumed_cost(self, arch: np.ndarray, fidelity: str | None = None) -> float:
+        """Training seconds of one ``resumable`` run up to ``fidelity``, as continuations are
+        charged (``cost`` unless a benchmark says otherwise)."""
+        return float(self.cost(arch, fidelity))
+
+    def fidelity_epochs(self, fidelity: str | None = None) -> int | None:
+        """Training epochs of the schedule at ``fidelity`` (multi-fidelity methods rank the
+        fidelities by it), or None when the benchmark has no epoch count for it."""
         return None
 
     @property

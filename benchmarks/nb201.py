@@ -113,6 +113,11 @@ class NB201Benchmark(Benchmark):
             table.flags.writeable = False
         self._radix = tuple(int(r) for r in self.space._radix)
 
+    def fidelity_epochs(self, fidelity: str | None = None) -> int:
+        """12 or 200. Not ``resumable``: hp12 is its own 12-epoch cosine schedule, not the
+        first 12 epochs of hp200, so hp12 -> hp200 is a new training run, charged in full."""
+        return FIDELITY_EPOCHS[self.check_fidelity(fidelity)]
+
     # --- queries ------------------------------------------------------------------------
     def _table(self, metric: str, fidelity: str | None) -> np.ndarray:
         table = self._tables.get((metric, fidelity or self.default_fidelity))

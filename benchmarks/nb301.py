@@ -46,6 +46,7 @@ INTRA_OP_THREADS = 2  # a batch of 10^4 archs is done in ~0.3 s; more threads fi
 CHUNK = 8_192  # rows per onnxruntime call: bounds the activations to ~30 MB
 OUTPUT_COLUMN = {"valid_acc": 0, "train_time": 1}
 SCALAR_CACHE = 65_536  # single-arch answers kept: the oracle asks cost and value of one arch
+CURVE_CACHE = 4_096  # single-arch curves (98 x 2 floats) kept: continuations are charged on them
 
 
 def load(
@@ -71,6 +72,7 @@ class NB301Benchmark(Benchmark):
     kind = "surrogate"
     report_metric = None
     objective = "valid_acc"
+    resumable = True  # epoch k of the one 98-epoch schedule: a paused run resumes
 
     def __init__(self, name: str = NAME) -> None:
         if name != NAME:
@@ -95,6 +97,9 @@ class NB301Benchmark(Benchmark):
         self._encoder = _Encoder(tables)
         self._session = _session(_checked_bytes(store, MODEL_FILE))
         self._scalar = lru_cache(maxsize=SCALAR_CACHE)(self._predict_one)
+        self._curves_cache = lru_cache(maxsize=CURVE_CACHE)(
+            lambda arch: self._predict_curves(np.array([arch], dtype=np.int64))[0]
+        )
 
     # --- fidelities ---------------------------------------------------------------------
     def check_fidelity(self, fidelity: str | int | None) -> str:
@@ -109,6 +114,21 @@ class NB301Benchmark(Benchmark):
                 f"{self.epochs[0]}..{self.epochs[-1]})"
             )
         return f"epoch{epoch}"
+
+    def fidelity_epochs(self, fidelity: str | int | None = None) -> int:
+        return int(self.check_fidelity(fidelity)[len("epoch"):])
+
+    def resumed_cost(self, arch: np.ndarray, fidelity: str | int | None = None) -> float:
+        """Training seconds of one run up to ``fidelity`` as a resumed run counts them: the
+        running maximum of the surrogate's cumulative time over epochs 1..N. The surrogate puts
+        epoch 1 at about twice epoch 2's time (on all of 200 sampled archs) and is monotone from
+        about epoch 7 on; a run resumed from epoch 1 cannot have trained for less than it
+        already had, so continuations are charged on this maximum (equal to ``cost`` from
+        about epoch 7, and always at epoch 98)."""
+        epoch = self.fidelity_epochs(fidelity)
+        arch = self.space.validate(arch)
+        times = self._curve_one(tuple(arch.tolist()))[: epoch - self.epochs[0] + 1, 1]
+        return float(times.max())
 
     # --- queries ------------------------------------------------------------------------
     def query(
@@ -135,6 +155,16 @@ class NB301Benchmark(Benchmark):
         """Simulated seconds: the surrogate's training time up to the fidelity's epoch."""
         return self.query(archs, "train_time", fidelity)
 
+    def learning_curves(self, archs: np.ndarray, metric: str = "valid_acc") -> np.ndarray:
+        """(n, 98) float64: ``metric`` (``valid_acc`` or ``train_time``) at epochs 1..98 of each
+        arch, from the surrogate (one model call per chunk of archs x epochs), the same numbers
+        ``query`` gives epoch by epoch. The surrogate predicts each epoch independently, so a
+        curve is not guaranteed monotone."""
+        if metric not in OUTPUT_COLUMN:
+            raise ValueError(f"unknown curve {metric!r}; accepted: {', '.join(OUTPUT_COLUMN)}")
+        archs = np.atleast_2d(self.space.validate(archs))
+        return self._predict_curves(archs)[..., OUTPUT_COLUMN[metric]].astype(np.float64)
+
     def optimum(self, metric: str, fidelity: str | None = None) -> None:
         """Unknown: the surrogate cannot be maximized exhaustively over ~10^18 archs."""
         return None
@@ -149,6 +179,23 @@ class NB301Benchmark(Benchmark):
             feeds = {"x_cat": self._encoder(part), "x_cont": x_cont}
             out[start : start + CHUNK] = self._session.run(None, feeds)[0]
         return out
+
+    def _predict_curves(self, archs: np.ndarray) -> np.ndarray:
+        """(n, epochs, 2) float32: validation accuracy and runtime of each arch at every epoch,
+        in one model call per chunk (rows are arch-major)."""
+        n, epochs = archs.shape[0], np.arange(self.epochs[0], self.epochs[-1] + 1)
+        out = np.empty((n * epochs.size, 2), dtype=np.float32)
+        per_chunk = max(1, CHUNK // epochs.size)
+        for start in range(0, n, per_chunk):
+            part = archs[start : start + per_chunk]
+            x_cat = np.repeat(self._encoder(part), epochs.size, axis=0)
+            x_cont = np.tile(epochs, part.shape[0]).astype(np.float32)[:, None]
+            rows = slice(start * epochs.size, (start + part.shape[0]) * epochs.size)
+            out[rows] = self._session.run(None, {"x_cat": x_cat, "x_cont": x_cont})[0]
+        return out.reshape(n, epochs.size, 2)
+
+    def _curve_one(self, arch: tuple[int, ...]) -> np.ndarray:
+        return self._curves_cache(arch)
 
     def _predict_one(self, arch: tuple[int, ...], epoch: int) -> tuple[float, float]:
         acc, runtime = self._predict(np.array([arch], dtype=np.int64), epoch)[0].tolist()

@@ -9,6 +9,17 @@ Cheap metrics are free, accuracy is budgeted: a cost known without training (``M
 parameters, FLOPs, a table's latency) is answered by ``measure`` at no budget, never by
 ``evaluate``; the run's free objectives and constraints come with every ``Observation``.
 
+Fidelities: an evaluation may ask any fidelity of the benchmark. Where the fidelities are the
+epochs of one training run (``Benchmark.resumable``: nb301's epochs), the oracle keeps each
+arch's last run paused where it stopped, and an evaluation at a later epoch resumes it: it is
+charged only the training time between the two (a checkpoint resumed):
+``Benchmark.resumed_cost`` at the later fidelity minus at the earlier one (on nb301 a running
+maximum of the surrogate's cumulative time, which dips after epoch 1). An
+evaluation at the same or an earlier fidelity is a new training run, charged in full, and
+becomes the arch's run to resume. Where each fidelity is its own schedule (NB201's hp12 and
+hp200), every evaluation is a new run, charged in full. The trajectory records each
+evaluation's fidelity, its charge and the fidelity it resumed from.
+
 Noise: with ``noise="seed"`` (the default) an evaluation returns one training seed's value, drawn
 from the oracle's own generator, as one real training run would; with ``noise="mean"`` it returns
 the seed mean. Metrics that the public record has only as a seed mean are returned as the mean
@@ -88,6 +99,7 @@ class Observation:
     # the run's free metrics (objectives and constraints known without training), uncharged
     free: dict[str, float] = field(default_factory=dict)
     feasible: bool = True  # every constraint of the run holds
+    resumed_from: str | None = None  # the fidelity a paused run was resumed from, if any
 
 
 @dataclass
@@ -102,6 +114,7 @@ class TrajectoryRow:
     cum_seconds: float
     free: dict[str, float] = field(default_factory=dict)
     feasible: bool = True
+    resumed_from: str | None = None
 
 
 @dataclass
@@ -118,6 +131,8 @@ class Oracle:
     free_queries: dict[str, int] = field(default_factory=dict, init=False)
     seconds: float = field(default=0.0, init=False)
     trajectory: list[TrajectoryRow] = field(default_factory=list, init=False)
+    # each arch's last training run and the fidelity it stopped at (resumable benchmarks only)
+    _paused: dict[tuple[int, ...], str] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.noise not in NOISE_MODES:
@@ -156,11 +171,26 @@ class Oracle:
         """Simulated seconds an evaluation would cost (known before training, as a schedule)."""
         return float(self.benchmark.cost(arch, fidelity or self.fidelity))
 
+    def charge_of(self, arch: np.ndarray, fidelity: str | None = None) -> tuple[float, str | None]:
+        """What evaluating ``arch`` at ``fidelity`` now would be charged, and the fidelity its
+        paused run would resume from (None: a new training run, charged in full)."""
+        fidelity = self.benchmark.check_fidelity(fidelity or self.fidelity)
+        full = self.cost_of(arch, fidelity)
+        paused = self._paused.get(tuple(int(a) for a in np.asarray(arch).ravel()))
+        if paused is None or not self._later(fidelity, paused):
+            return full, None
+        resumed = self.benchmark.resumed_cost
+        return max(0.0, resumed(arch, fidelity) - resumed(arch, paused)), paused
+
+    def _later(self, fidelity: str, paused: str) -> bool:
+        epochs = self.benchmark.fidelity_epochs
+        return epochs(fidelity) > epochs(paused)
+
     def can_afford(self, arch: np.ndarray, fidelity: str | None = None) -> bool:
         if self.budget.queries is not None and self.n_queries + 1 > self.budget.queries:
             return False
         if self.budget.seconds is not None:
-            return self.seconds + self.cost_of(arch, fidelity) <= self.budget.seconds
+            return self.seconds + self.charge_of(arch, fidelity)[0] <= self.budget.seconds
         return True
 
     @property
@@ -187,7 +217,7 @@ class Oracle:
         arch = self.space.validate(arch)
         if arch.ndim != 1:
             raise ValueError("evaluate takes one arch; every evaluation is a counted query")
-        cost = self.cost_of(arch, fidelity)
+        cost, resumed_from = self.charge_of(arch, fidelity)
         if self.budget.queries is not None and self.n_queries + 1 > self.budget.queries:
             raise BudgetExhaustedError(f"query budget of {self.budget.queries} is spent")
         if self.budget.seconds is not None and self.seconds + cost > self.budget.seconds:
@@ -203,6 +233,8 @@ class Oracle:
         self.seconds += cost
         free = {name: float(self.measure(arch, name)) for name in self._free_metrics}
         feasible = bool(self.problem.feasible(free)) if self.problem is not None else True
+        if self.benchmark.resumable:
+            self._paused[tuple(int(a) for a in arch)] = fidelity
         self.trajectory.append(
             TrajectoryRow(
                 step=self.n_queries - 1,
@@ -215,10 +247,11 @@ class Oracle:
                 cum_seconds=self.seconds,
                 free=free,
                 feasible=feasible,
+                resumed_from=resumed_from,
             )
         )
         return Observation(value=value, metric=metric, fidelity=fidelity, cost=cost, noisy=noisy,
-                           free=free, feasible=feasible)
+                           free=free, feasible=feasible, resumed_from=resumed_from)
 
     @property
     def _free_metrics(self) -> tuple[str, ...]:

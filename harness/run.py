@@ -33,7 +33,7 @@ from harness.oracle import NOISE_MODES, Budget, check_budget
 from harness.provenance import versions
 from harness.ray_executor import RayUnavailableError, execute_ray, import_ray
 from harness.results import ExperimentMismatchError, ResultsStore
-from harness.search import Job, check_optimizer_fits, make_config
+from harness.search import Job, build_optimizer, check_optimizer_fits, make_config
 from harness.summary import final_rows, format_summary
 from harness.threads import default_threads
 from optimizers.xnas.supernet import cli as supernet_cli
@@ -58,7 +58,9 @@ PROTOCOLS: dict[str, dict] = {
     },
 }
 
-SUITE_EXCLUDED = ("reinforce",)
+# reinforce: defined on categorical spaces only; the multi-fidelity methods: they need two
+# fidelities with epochs (nb301, NB201), and have their own preset
+SUITE_EXCLUDED = ("reinforce", "sh", "hyperband", "asha")
 
 # Whole-suite presets (--preset): a grid and its results folder, then the report, written to
 # reports/<name of the results folder> as python -m harness.report does. Budget and seeds are
@@ -155,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=None,
                         help="threads per job for torch and BLAS; default: OMP_NUM_THREADS if "
                         "set, else the cores divided by -j (recorded in each run's manifest)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="simulated parallel workers of each search (harness.simulator): "
+                        "evaluations occupy a worker for their training time and results arrive "
+                        "in the order they finish; unlike -j, a property of the experiment "
+                        "(default 1)")
     parser.add_argument("--executor", choices=("local", "ray"), default="local",
                         help="where jobs run: local processes (default), or Ray tasks (needs "
                         "the ray extra: pip install -e '.[ray]')")
@@ -204,6 +211,9 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
     budget = parse_budget(str(args.budget))
     if args.jobs < 1:
         raise ValueError(f"bad -j {args.jobs}: need at least 1 worker")
+    workers = getattr(args, "workers", None) or preset.get("workers", 1)
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"bad --workers {workers}: need at least 1 simulated worker")
     if getattr(args, "threads", None) is not None and args.threads < 1:
         raise ValueError(f"bad --threads {args.threads}: need at least 1")
     options = _benchmark_options(args, benches)
@@ -218,19 +228,23 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
     paths = {o: plugins.import_path(cls) for o, cls in classes.items()
              if not optimizers.registry.is_builtin(cls)}
     problems = _problems(args, loaded, classes)
+    if workers != 1 and any(len(p["objectives"]) > 1 for p in problems.values()):
+        raise ValueError(f"bad --workers {workers}: a multi-objective run has one simulated "
+                         "worker")
     jobs = [
         Job(benchmark=b, optimizer=o, seed=s, budget=budget, fidelity=args.fidelity,
             noise=args.noise, config=tuple(sorted(overrides.get(o, {}).items())),
             benchmark_options=options.get(b, ()), optimizer_path=paths.get(o),
-            **problems.get(b, {}))
+            **problems.get(b, {}), workers=workers)
         for b in benches for o in opts for s in range(seeds)
     ]
     for opt in opts:  # refuse bad hyperparameters here, not in a worker after jobs started
         optimizer_cls = classes[opt]
         try:
             opt_config = make_config(optimizer_cls, overrides.get(opt, {}))
-            for name in benches:  # what depends on the space, e.g. an encoding it lacks
-                optimizer_cls(spaces[name], np.random.default_rng(0), opt_config, budget=budget)
+            for name in benches:  # what depends on the benchmark: an encoding, the fidelities
+                build_optimizer(optimizer_cls, loaded[name], np.random.default_rng(0),
+                                opt_config, budget, args.fidelity)
         except ValueError as error:
             raise ValueError(f"{opt}: {error}") from None
     config = {
@@ -243,6 +257,8 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
         config["plugins"] = {o: plugins.provenance(classes[o]) for o in paths}
     if getattr(args, "preset", None):  # only then: earlier experiments resume unchanged
         config["preset"] = args.preset
+    if workers != 1:  # only then, likewise; names the default results folder
+        config["workers"] = workers
     if settings:  # only then, likewise; names the default results folder
         config["settings"] = sorted(s.strip() for s in settings)
     if getattr(args, "nb301_models", None) is not None:  # only then: old experiments resume
@@ -314,6 +330,8 @@ def default_out(config: dict) -> Path:
         parts.append(f"noise-{config['noise']}")
     if "nb301_models" in config:
         parts.append(f"nb301official-{config['nb301_models']['sha256'][:8]}")
+    if config.get("workers", 1) != 1:
+        parts.append(f"{config['workers']}workers")
     if config.get("settings"):
         parts.append(",".join(config["settings"]))
     for bench, problem in config.get("problems", {}).items():

@@ -21,8 +21,9 @@ import optimizers
 import optimizers.registry
 from harness import plugins
 from harness.objectives import Problem, parse_problem
-from harness.oracle import Budget, Oracle
+from harness.oracle import Budget, Oracle, TrajectoryRow
 from harness.provenance import versions
+from harness.simulator import Arrival, simulate
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class Job:
     # empty: the benchmark's objective alone, unconstrained
     objectives: tuple[str, ...] = ()
     constraints: tuple[str, ...] = ()
+    # Simulated parallel workers (harness.simulator): a property of the simulated experiment,
+    # unlike -j (real processes); the trajectory's wall_clock is the simulated clock.
+    workers: int = 1
 
     def problem(self, bench) -> Problem:
         return parse_problem(bench, self.objectives, self.constraints)
@@ -74,6 +78,8 @@ class Job:
             out["objectives"] = list(self.objectives)
         if self.constraints:
             out["constraints"] = list(self.constraints)
+        if self.workers != 1:  # likewise
+            out["workers"] = self.workers
         return out
 
 
@@ -99,6 +105,27 @@ def make_config(optimizer_cls, overrides) -> Any:
     return dataclasses.replace(optimizer_cls.Config(), **overrides)
 
 
+def fidelity_ladder(bench, fidelity: str | None) -> list[tuple[str, int]]:
+    """The fidelities a multi-fidelity method may use on ``bench`` up to the run's ``fidelity``
+    (its target), as (name, epochs) by increasing epochs; fidelities without an epoch count
+    are left out."""
+    target = bench.check_fidelity(fidelity)
+    top = bench.fidelity_epochs(target)
+    if top is None:
+        return []
+    ladder = [(f, bench.fidelity_epochs(f)) for f in bench.fidelities]
+    return sorted(((f, e) for f, e in ladder if e is not None and e <= top), key=lambda p: p[1])
+
+
+def build_optimizer(optimizer_cls, bench, rng, config, budget, fidelity: str | None = None):
+    """An optimizer for ``bench``; a multi-fidelity one (``uses_fidelities``) also gets the
+    fidelity ladder up to the run's fidelity."""
+    if getattr(optimizer_cls, "uses_fidelities", False):
+        return optimizer_cls(bench.space, rng, config, budget=budget,
+                             fidelities=fidelity_ladder(bench, fidelity))
+    return optimizer_cls(bench.space, rng, config, budget=budget)
+
+
 def served_value(bench, oracle: Oracle) -> str:
     """What an evaluation returned: ``"seed"`` (one training seed's value) or ``"mean"`` (the
     seed mean). ``noise="seed"`` asks for one seed, but where the public record holds only the
@@ -120,29 +147,28 @@ def run(job: Job) -> tuple[pa.Table, dict]:
     plain = not (problem.multi or problem.constraints)  # a run as before objectives existed
     oracle = Oracle(bench, job.budget, rng=noise_rng, fidelity=job.fidelity, noise=job.noise,
                     problem=None if plain else problem)
-    optimizer = optimizer_cls(
-        bench.space, optimizer_rng, make_config(optimizer_cls, job.config), budget=job.budget
-    )
+    if problem.multi and job.workers != 1:
+        raise ValueError("a multi-objective run has one simulated worker (its trajectory is "
+                         f"in evaluation order); got workers={job.workers}")
+    optimizer = build_optimizer(optimizer_cls, bench, optimizer_rng,
+                                make_config(optimizer_cls, job.config), job.budget, job.fidelity)
     optimizer.bind(problem, oracle.measure)
-    incumbents: list = []  # after each evaluation: the incumbent arch, or the incumbent set
-    while not oracle.exhausted:
-        arch = optimizer.ask()
-        if not oracle.can_afford(arch):
-            break
-        observation = oracle.evaluate(arch)
-        optimizer.tell(arch, observation)
+
+    def incumbent(arrived: list[TrajectoryRow]):  # the incumbent arch, or the incumbent set
         if problem.multi:
-            incumbents.append(np.asarray(optimizer.recommend_set()))
-        else:
-            incumbents.append(_feasible_incumbent(bench, oracle, problem, optimizer.recommend()))
-    if not incumbents:
+            return np.asarray(optimizer.recommend_set())
+        return _feasible_incumbent(bench, arrived, problem, optimizer.recommend())
+
+    arrivals = simulate(optimizer, oracle, workers=job.workers, incumbent=incumbent)
+    if not arrivals:
         raise RuntimeError(f"{job.key}: the budget {job.budget.describe()} affords no evaluation")
-    if problem.multi:
+    if problem.multi:  # one worker: arrivals are in evaluation order, as the table expects
         from harness.multi_objective import trajectory_table
 
+        incumbents = [a.incumbent for a in arrivals]
         table, final, pareto_task = trajectory_table(bench, oracle, problem, incumbents)
     else:
-        table = _trajectory_table(bench, oracle, np.stack(incumbents), problem)
+        table = _trajectory_table(bench, oracle, arrivals, problem)
         last = table.slice(table.num_rows - 1).to_pylist()[0]
         keys = ["incumbent", "incumbent_valid", "incumbent_test", "incumbent_regret",
                 "best_observed"] + (["incumbent_feasible"] if problem.constraints else [])
@@ -154,7 +180,8 @@ def run(job: Job) -> tuple[pa.Table, dict]:
                    "served": served_value(bench, oracle)},
         "data": {"benchmark_kind": bench.kind, "checksum": bench.checksum},
         "versions": versions(),
-        "spent": {"queries": oracle.n_queries, "seconds": oracle.seconds},
+        "spent": {"queries": oracle.n_queries, "seconds": oracle.seconds,
+                  "wall_clock": arrivals[-1].finished},
         # which metrics the oracle answered at no budget, and how often it did
         "free": {"metrics": list(bench.free_metrics), "lookups": dict(oracle.free_queries)},
         "final": {  # NaN (no test metric, unknown optimum) is written as null
@@ -186,13 +213,14 @@ def check_optimizer_fits(optimizer_cls: type, problem: Problem) -> None:
             f"multi-objective optimizers: {', '.join(optimizers.multi_objective_names())}")
 
 
-def _feasible_incumbent(bench, oracle: Oracle, problem: Problem, arch: np.ndarray) -> np.ndarray:
+def _feasible_incumbent(bench, arrived: list[TrajectoryRow], problem: Problem,
+                        arch: np.ndarray) -> np.ndarray:
     """The optimizer's incumbent; in a constrained run, if it is infeasible, the best feasible
-    arch observed (by observed value), when there is one."""
+    arch observed (by observed value, among the results that have arrived), when there is one."""
     arch = np.asarray(arch)
     if not problem.constraints or _is_feasible(bench, problem, arch):
         return arch
-    feasible = [row for row in oracle.trajectory if row.feasible]
+    feasible = [row for row in arrived if row.feasible]
     if not feasible:
         return arch
     return np.array(max(feasible, key=lambda row: row.value).arch)
@@ -216,11 +244,19 @@ def _best_feasible(bench, problem: Problem) -> float:
     return float(values[feasible].max() if higher else values[feasible].min())
 
 
-def _trajectory_table(bench, oracle: Oracle, incumbents: np.ndarray,
+def _trajectory_table(bench, oracle: Oracle, arrivals: list[Arrival],
                       problem: Problem | None = None) -> pa.Table:
-    rows = oracle.trajectory
+    """One row per evaluation, in the order results arrived (the order they started, with one
+    worker). ``best_observed`` is the best value seen at the run's fidelity (null before the
+    first; a multi-fidelity method's lower fidelities are not comparable with it)."""
+    rows = [a.row for a in arrivals]
+    incumbents = np.stack([a.incumbent for a in arrivals])
     space = bench.space
     values = np.array([r.value for r in rows])
+    at_target = np.where([r.fidelity == oracle.fidelity for r in rows], values, -np.inf)
+    best_observed = np.maximum.accumulate(at_target)
+    best_observed[np.isneginf(best_observed)] = np.nan  # written as null
+    costs = np.array([r.cost for r in rows])
     incumbent_valid = np.asarray(bench.query(incumbents, bench.objective), dtype=np.float64)
     constrained = problem is not None and bool(problem.constraints)
     if constrained:  # regret against the best FEASIBLE arch; undefined for an infeasible one
@@ -238,10 +274,13 @@ def _trajectory_table(bench, oracle: Oracle, incumbents: np.ndarray,
         "arch": pa.array([space.to_string(np.array(r.arch)) for r in rows]),
         "fidelity": pa.array([r.fidelity for r in rows]),
         "value": pa.array(values),
-        "cost": pa.array([r.cost for r in rows]),
-        "cum_queries": pa.array([r.cum_queries for r in rows], pa.int32()),
-        "cum_seconds": pa.array([r.cum_seconds for r in rows]),
-        "best_observed": pa.array(np.maximum.accumulate(values)),
+        "resumed_from": pa.array([r.resumed_from for r in rows], pa.string()),
+        "cost": pa.array(costs),
+        "cum_queries": pa.array(np.arange(1, len(rows) + 1), pa.int32()),
+        "cum_seconds": pa.array(np.cumsum(costs)),
+        "wall_clock": pa.array([a.finished for a in arrivals]),
+        "worker": pa.array([a.worker for a in arrivals], pa.int32()),
+        "best_observed": pa.array(best_observed, mask=np.isnan(best_observed)),
         "incumbent": pa.array(space.to_strings(incumbents)),
         "incumbent_valid": pa.array(incumbent_valid),
         "incumbent_regret": pa.array(optimum - incumbent_valid),

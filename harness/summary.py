@@ -80,7 +80,7 @@ def _format_single(rows: list[dict], per_seed: bool) -> str:
         for r in rows:
             lines.append(
                 f"{r['benchmark']:<{width}} {r['optimizer']:<9} {r['seed']:>4} {r['queries']:>7} "
-                f"{r['best_observed']:>8.3f} {r['incumbent_valid']:>7.3f} "
+                f"{_fmt(r['best_observed']):>8} {r['incumbent_valid']:>7.3f} "
                 f"{_fmt(r['incumbent_regret']):>7} {_fmt(r['incumbent_test']):>7}"
             )
         lines.append("")

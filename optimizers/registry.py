@@ -15,8 +15,10 @@ import inspect
 import re
 
 from harness import plugins
+from optimizers.asha import ASHA
 from optimizers.bananas import Bananas
 from optimizers.base import Optimizer
+from optimizers.hyperband import Hyperband, SuccessiveHalving
 from optimizers.local_search import LocalSearch
 from optimizers.mo_random_search import MORandomSearch
 from optimizers.mo_regularized_evolution import MORegularizedEvolution
@@ -29,7 +31,8 @@ from optimizers.xnas import XNAS
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls
-    for cls in (RandomSearch, RegularizedEvolution, LocalSearch, Bananas, XNAS, Reinforce)
+    for cls in (RandomSearch, RegularizedEvolution, LocalSearch, Bananas, XNAS, Reinforce,
+                SuccessiveHalving, Hyperband, ASHA)
 }
 GROUP = plugins.OPTIMIZER_GROUP
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")

@@ -1,0 +1,270 @@
+"""Multi-fidelity search: continuations charged as resumed runs, the simulated clock of parallel
+workers, and successive halving, Hyperband and ASHA checked against their definitions."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import benchmarks
+from benchmarks.base import Benchmark, Metric
+from harness.oracle import Budget, BudgetExhaustedError, Oracle
+from harness.search import Job, fidelity_ladder, run
+from harness.simulator import simulate
+from optimizers.asha import ASHA
+from optimizers.base import Optimizer
+from optimizers.hyperband import Hyperband, SuccessiveHalving
+from optimizers.multi_fidelity import rung_fidelities
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def nb301():
+    return benchmarks.load("nb301-cifar10")
+
+
+@pytest.fixture(scope="module")
+def nb201():
+    return benchmarks.load("nb201-cifar10")
+
+
+def _archs(bench, n: int, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [bench.space.sample(rng) for _ in range(n)]
+
+
+# --- the oracle at a fidelity -------------------------------------------------------------
+def test_a_continuation_is_charged_only_the_difference(nb301) -> None:
+    arch = _archs(nb301, 1)[0]
+    times = nb301.learning_curves(arch[None], "train_time")[0]
+    running = np.maximum.accumulate(times)  # a resumed run never trained for less than before
+    oracle = Oracle(nb301, Budget(seconds=1e6), rng=np.random.default_rng(0))
+    first = oracle.evaluate(arch, "epoch4")
+    assert first.cost == pytest.approx(times[3]) and first.resumed_from is None
+    second = oracle.evaluate(arch, "epoch11")
+    assert second.resumed_from == "epoch4"
+    assert second.cost == pytest.approx(running[10] - running[3], rel=1e-6)
+    third = oracle.evaluate(arch, "epoch98")
+    assert third.cost == pytest.approx(times[97] - running[10], rel=1e-6)
+    # the three pieces of one run cost what training it straight to epoch 98 costs
+    assert oracle.seconds == pytest.approx(times[3] + times[97] - running[3], rel=1e-6)
+    assert oracle.seconds < times[3] + times[10] + times[97]
+    # the value is the epoch's own: a resumed run is the same run
+    assert second.value == pytest.approx(nb301.query(arch, "valid_acc", "epoch11"))
+    # going back is a new run, charged in full, and the new run is the one resumed next
+    again = oracle.evaluate(arch, "epoch2")
+    assert again.cost == pytest.approx(times[1]) and again.resumed_from is None
+    assert oracle.evaluate(arch, "epoch33").resumed_from == "epoch2"
+    rows = oracle.trajectory
+    assert [r.fidelity for r in rows] == ["epoch4", "epoch11", "epoch98", "epoch2", "epoch33"]
+    assert [r.resumed_from for r in rows] == [None, "epoch4", "epoch11", None, "epoch2"]
+    assert math.fsum(r.cost for r in rows) == pytest.approx(oracle.seconds)
+
+
+def test_nb201_hp12_to_hp200_is_a_new_run_charged_in_full(nb201) -> None:
+    arch = _archs(nb201, 1)[0]
+    oracle = Oracle(nb201, Budget(seconds=1e6), rng=np.random.default_rng(0))
+    oracle.evaluate(arch, "hp12")
+    later = oracle.evaluate(arch, "hp200")
+    assert later.resumed_from is None
+    assert later.cost == nb201.cost(arch, "hp200")
+    assert oracle.seconds == nb201.cost(arch, "hp12") + nb201.cost(arch, "hp200")
+
+
+def test_the_budget_refuses_a_continuation_it_cannot_afford(nb301) -> None:
+    arch = _archs(nb301, 1)[0]
+    cost4 = nb301.cost(arch, "epoch4")
+    step = nb301.resumed_cost(arch, "epoch98") - nb301.resumed_cost(arch, "epoch4")
+    oracle = Oracle(nb301, Budget(seconds=cost4 + step * 0.99), rng=np.random.default_rng(0))
+    oracle.evaluate(arch, "epoch4")
+    assert not oracle.can_afford(arch, "epoch98")
+    with pytest.raises(BudgetExhaustedError):
+        oracle.evaluate(arch, "epoch98")
+    assert oracle.seconds == pytest.approx(cost4) and len(oracle.trajectory) == 1
+
+
+# --- the simulated clock --------------------------------------------------------------------
+class _Toy(Benchmark):
+    """Costs chosen for a schedule computed by hand: arch[0] + 1 seconds per epoch."""
+
+    name, kind = "toy", "tabular"
+    fidelities, default_fidelity, resumable = ("e1", "e3"), "e3", True
+    metrics = {"valid_acc": Metric("valid_acc", "toy", "toy", validation=True)}
+
+    def __init__(self, space) -> None:
+        self.space = space
+
+    def fidelity_epochs(self, fidelity=None) -> int:
+        return {"e1": 1, "e3": 3}[self.check_fidelity(fidelity)]
+
+    def cost(self, archs, fidelity=None):
+        return float((np.asarray(archs)[0] + 1) * self.fidelity_epochs(fidelity))
+
+    def query(self, archs, metric, fidelity=None, rng=None):
+        return float(np.asarray(archs)[1] * 10 + self.fidelity_epochs(fidelity))
+
+
+class _Script(Optimizer):
+    """Asks a fixed list of (arch, fidelity), never waiting; records when it is told."""
+
+    name = "script"
+
+    def __init__(self, requests) -> None:
+        super().__init__(None, np.random.default_rng(0))
+        self.requests = list(requests)
+        self.told: list[tuple[int, ...]] = []
+
+    def ask(self):
+        return self.requests.pop(0) if self.requests else None
+
+    def tell(self, arch, observation) -> None:
+        super().tell(arch, observation)
+        self.told.append(tuple(int(a) for a in arch))
+
+
+def test_the_simulated_clock_equals_a_schedule_computed_by_hand(nb201) -> None:
+    bench = _Toy(nb201.space)
+    a, b, c, d, e = (np.array([k, i, 0, 0, 0, 0]) for i, k in enumerate((2, 0, 1, 3, 0)))
+    # 2 workers; costs at e1: a 3, b 1, c 2, d 4, e 1. By hand:
+    # t=0: a on w0 (ends 3), b on w1 (ends 1); t=1: b in, c on w1 (ends 3);
+    # t=3: a in (started first of the two ending at 3), d on w0 (ends 7); c in, e on w1 (ends 4);
+    # t=4: e in, and the last ask, b continued from e1 to e3 (2 s more at 1 s/epoch), on w1
+    # (ends 6); t=6: b in; t=7: d in.
+    opt = _Script([(x, "e1") for x in (a, b, c, d, e)] + [(b, "e3")])
+    arrivals = simulate(opt, Oracle(bench, Budget(seconds=100), np.random.default_rng(0)),
+                        workers=2)
+    got = [(a_.row.arch[1], a_.worker, a_.started, a_.finished) for a_ in arrivals]
+    assert got == [(1, 1, 0.0, 1.0), (0, 0, 0.0, 3.0), (2, 1, 1.0, 3.0), (4, 1, 3.0, 4.0),
+                   (1, 1, 4.0, 6.0), (3, 0, 3.0, 7.0)]
+    assert arrivals[4].row.resumed_from == "e1" and arrivals[4].row.cost == 2.0
+    assert opt.told == [a_.row.arch for a_ in arrivals]
+
+
+def test_one_worker_is_the_sequential_loop(nb201) -> None:
+    table, manifest = run(Job("nb201-cifar10", "re", 3, Budget(queries=40)))
+    assert table["wall_clock"].to_pylist() == pytest.approx(table["cum_seconds"].to_pylist())
+    assert table["step"].to_pylist() == list(range(40))
+    assert manifest["spent"]["wall_clock"] == pytest.approx(manifest["spent"]["seconds"])
+
+
+def test_a_synchronous_method_waits_where_the_asynchronous_one_does_not(nb301) -> None:
+    """Successive halving with 4 workers, then the very same evaluations (same archs and
+    fidelities, in the same order) asked without waiting for the rungs."""
+    budget = Budget(seconds=40_000)
+    ladder = fidelity_ladder(nb301, None)
+    sh = SuccessiveHalving(nb301.space, np.random.default_rng(0), fidelities=ladder)
+    sync = simulate(sh, Oracle(nb301, budget, np.random.default_rng(0)), workers=4)
+    assert {a.row.fidelity for a in sync} >= {"epoch1", "epoch4"}  # it crossed a rung
+    requests = [(np.array(a.row.arch), a.row.fidelity)
+                for a in sorted(sync, key=lambda a: a.row.step)]
+    asynchronous = simulate(_Script(requests), Oracle(nb301, budget, np.random.default_rng(0)),
+                            workers=4)
+    assert sorted(a.row.cost for a in asynchronous) == pytest.approx(
+        sorted(a.row.cost for a in sync))  # the same evaluations, the same charges
+    assert asynchronous[-1].finished < sync[-1].finished
+    # the synchronous one idles: 4 workers x its wall clock exceed the training it did
+    assert 4 * sync[-1].finished > sum(a.row.cost for a in sync) * 1.01
+
+
+# --- the methods -----------------------------------------------------------------------------
+def test_rungs_follow_hyperband(nb301, nb201) -> None:
+    assert rung_fidelities(fidelity_ladder(nb301, None), 3) == [
+        "epoch1", "epoch4", "epoch11", "epoch33", "epoch98"]  # 98 * 3^-k, k = 4..0, rounded
+    assert rung_fidelities(fidelity_ladder(nb201, None), 3) == ["hp12", "hp200"]
+    with pytest.raises(ValueError, match="two fidelities"):
+        rung_fidelities(fidelity_ladder(nb201, "hp12"), 3)
+
+
+def _run_direct(cls, bench, seconds: float, workers: int = 1, seed: int = 0):
+    opt = cls(bench.space, np.random.default_rng(seed), fidelities=fidelity_ladder(bench, None))
+    oracle = Oracle(bench, Budget(seconds=seconds), np.random.default_rng(seed))
+    return opt, oracle, simulate(opt, oracle, workers=workers)
+
+
+def test_hyperband_brackets_and_survivors(nb201) -> None:
+    """NB201 (two rungs, s_max = 1, eta = 3): bracket s = 1 evaluates ceil(2/2 * 3) = 3 archs at
+    hp12 and the best floor(3/3) = 1 at hp200; bracket s = 0 evaluates ceil(2/1 * 1) = 2 at
+    hp200; then again."""
+    _, _, arrivals = _run_direct(Hyperband, nb201, 30_000)
+    rows = [a.row for a in arrivals]
+    pattern = ["hp12"] * 3 + ["hp200"] + ["hp200"] * 2
+    assert [r.fidelity for r in rows[:12]] == pattern * 2
+    for start in (0, 6):
+        low = rows[start:start + 3]
+        best = max(low, key=lambda r: r.value)
+        assert rows[start + 3].arch == best.arch
+        assert len({r.arch for r in rows[start:start + 6]}) == 5  # two fresh archs at s = 0
+
+
+def test_successive_halving_keeps_the_top_third_on_nb301(nb301) -> None:
+    """The first bracket, in the order evaluations started: 81 archs at epoch 1, the best 27 of
+    them resumed to epoch 4, the best 9 of those to epoch 11, 3 to 33, 1 to 98; then a new
+    bracket of 81."""
+    _, oracle, arrivals = _run_direct(SuccessiveHalving, nb301, 60_000, workers=4)
+    rows = sorted((a.row for a in arrivals), key=lambda r: r.step)
+    sizes, start, previous = (81, 27, 9, 3, 1), 0, None
+    for size, fidelity in zip(sizes, ("epoch1", "epoch4", "epoch11", "epoch33", "epoch98"),
+                              strict=True):
+        rung = rows[start:start + size]
+        assert len(rung) == size and {r.fidelity for r in rung} == {fidelity}
+        if previous is not None:
+            top = sorted(previous, key=lambda r: (-r.value, r.step))[:size]
+            assert {r.arch for r in rung} == {r.arch for r in top}
+            assert {r.resumed_from for r in rung} == {previous[0].fidelity}
+        previous, start = rung, start + size
+    assert {r.fidelity for r in rows[start:]} == {"epoch1"}  # the next bracket had begun
+    assert oracle.seconds <= 60_000
+
+
+def test_asha_promotes_only_the_top_third_of_what_has_arrived(nb201) -> None:
+    _, oracle, arrivals = _run_direct(ASHA, nb201, 60_000, workers=1)
+    seen: list = []
+    for a in arrivals:  # one worker: the order they start is the order they arrive
+        row = a.row
+        if row.fidelity == "hp200":
+            low = sorted((r for r in seen if r.fidelity == "hp12"), key=lambda r: -r.value)
+            assert row.arch in {r.arch for r in low[: len(low) // 3]}
+        seen.append(row)
+    assert sum(r.fidelity == "hp200" for r in seen) >= 3
+    assert oracle.seconds <= 60_000
+
+
+@pytest.mark.parametrize("optimizer", ["sh", "hyperband", "asha", "rs"])
+@pytest.mark.parametrize("bench", ["nb201-cifar10", "nb301-cifar10"])
+def test_budgets_are_never_exceeded(optimizer: str, bench: str) -> None:
+    seconds = 30_000.0
+    table, manifest = run(Job(bench, optimizer, 1, Budget(seconds=seconds), workers=4))
+    costs = table["cost"].to_numpy()
+    assert manifest["spent"]["seconds"] <= seconds
+    assert math.fsum(costs) == pytest.approx(manifest["spent"]["seconds"])
+    assert np.all(np.diff(table["wall_clock"].to_numpy()) >= 0)  # arrivals in finish order
+    assert table["wall_clock"][-1].as_py() >= costs.max()
+    queries = run(Job(bench, optimizer, 1, Budget(queries=9), workers=4))[0]
+    assert queries.num_rows == 9
+
+
+_CHILD = """
+import json, sys
+from harness.oracle import Budget
+from harness.search import Job, run
+table, _ = run(Job("nb201-cifar10", "asha", 5, Budget(seconds=40000), workers=4))
+print(json.dumps({k: table[k].to_pylist() for k in ("arch", "fidelity", "wall_clock", "worker")}))
+"""
+
+
+def test_same_seed_same_result_in_another_process() -> None:
+    table, _ = run(Job("nb201-cifar10", "asha", 5, Budget(seconds=40_000), workers=4))
+    here = {k: table[k].to_pylist() for k in ("arch", "fidelity", "wall_clock", "worker")}
+    out = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True,
+                         cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "123",
+                                        "PATH": ""}, check=True).stdout
+    assert json.loads(out) == here
+    other, _ = run(Job("nb201-cifar10", "asha", 6, Budget(seconds=40_000), workers=4))
+    assert other["arch"].to_pylist() != here["arch"]
