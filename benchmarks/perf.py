@@ -14,6 +14,9 @@ Prints (not asserts; timings belong here, not in tests):
   one arch's latency.
 - NAS-Bench-Graph (``nbgraph_figures``; ``--only nbgraph`` prints these alone): cold load of
   its 9 benchmarks, and its query rate beside NB201's.
+- ``hyperband_figure``: the real time of a Hyperband run on nb301-cifar10 of 12 hours of
+  simulated training (issue 17: <= 10 s), cold (benchmark load included); ``--only hyperband``
+  prints it alone.
 
 Targets (issue 2): cold load <= 0.3 s, scalar query <= 2 us, >= 20 million archs/s; NB301:
 >= 10,000 archs/s batched on 2 cores.
@@ -170,17 +173,38 @@ def nbgraph_figures(repeats: int) -> None:
           f"{rates['nbgraph-cora'] / rates['nb201-cifar10']:.2f}")
 
 
+def hyperband_figure(hours: float = 12.0, workers: int = 4) -> None:
+    """A Hyperband run (harness.search.run, as a job runs it) on nb301-cifar10 with ``hours``
+    of simulated training on ``workers`` simulated workers: its real time (target <= 10 s for
+    12 hours), evaluations, and simulated wall clock."""
+    import time
+
+    from harness.oracle import Budget
+    from harness.search import Job, run
+
+    job = Job("nb301-cifar10", "hyperband", 0, Budget(seconds=hours * 3600), workers=workers)
+    started = time.perf_counter()
+    table, manifest = run(job)
+    real = time.perf_counter() - started
+    print(f"hyperband on nb301-cifar10, {hours:g} h of simulated training on {workers} workers: "
+          f"{real:.2f} s real time (target <= 10 s), {table.num_rows} evaluations, simulated "
+          f"wall clock {manifest['spent']['wall_clock'] / 3600:.2f} h")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="NB201 benchmark performance figures")
     parser.add_argument("--repeats", type=int, default=5, help="fresh processes for cold start")
     parser.add_argument("--official-dir", type=Path,
                         default=Path(__file__).resolve().parents[2] / "shared" / "data" / "nb201"
                         / "official_format")
-    parser.add_argument("--only", choices=("nbgraph",),
-                        help="print only the NAS-Bench-Graph figures")
+    parser.add_argument("--only", choices=("nbgraph", "hyperband"),
+                        help="print only the NAS-Bench-Graph figures, or only the Hyperband run")
     args = parser.parse_args(argv)
     if args.only == "nbgraph":
         nbgraph_figures(args.repeats)
+        return 0
+    if args.only == "hyperband":
+        hyperband_figure()
         return 0
 
     load_s, rss_mb = cold_start(args.repeats)
@@ -217,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(target <= 1000 ms); peak RSS {rss_all_mb:.0f} MB")
     nb301_figures(args.repeats)
     nbgraph_figures(args.repeats)
+    hyperband_figure()
     return 0
 
 

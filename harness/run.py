@@ -75,6 +75,15 @@ PRESETS: dict[str, dict] = {
         "seeds": "20", "budget": "150", "noise": "seed",
         "out": "results/suite", "report": True,
     },
+    # Multi-fidelity methods against full-fidelity ones on the two benchmarks with fidelities,
+    # all on 4 simulated workers (harness.simulator), every run with the same budget of
+    # simulated training (summed over its workers: 86,400 s = 4 workers x 6 h); the report
+    # plots the anytime curves against the simulated wall clock.
+    "multi-fidelity": {
+        "optimizer": "rs,re,bananas,sh,hyperband,asha", "bench": "nb301-cifar10,nb201-cifar10",
+        "seeds": "5", "budget": "86400s", "noise": "seed", "workers": 4,
+        "out": "results/multi-fidelity", "report": True, "x": "wall-clock",
+    },
     # python -m predictors.evaluate with its default protocol, per benchmark every predictor
     # whose needs the evaluation can meet there, then the report
     "predictors-suite": {
@@ -116,8 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="a published protocol's settings (flags given override them)")
     parser.add_argument("--preset", choices=sorted(PRESETS),
                         help="a whole suite and its report: 'suite' runs every optimizer on "
-                        "every benchmark, 'predictors-suite' evaluates every predictor (flags "
-                        "given override the preset's seeds, budget, out)")
+                        "every benchmark, 'predictors-suite' evaluates every predictor, "
+                        "'multi-fidelity' runs sh, hyperband, asha against rs, re, bananas on 4 "
+                        "simulated workers (flags given override the preset's seeds, budget, "
+                        "workers, out)")
     parser.add_argument("--seeds", help=f"number of seeds N, runs seeds 0..N-1 "
                         f"(default {DEFAULTS['seeds']}; 1 with --supernet); more seeds for an "
                         "existing experiment are added to it")
@@ -384,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not per_seed and args.per_seed is None:
         print(f"({len(rows)} runs: per-run rows with --per-seed)")
     if preset.get("report"):
-        return _report(out)
+        return _report(out, x=preset.get("x", "queries"))
     return 0
 
 
@@ -430,16 +441,16 @@ def listing() -> str:
     return "\n".join(lines)
 
 
-def _report(results: Path) -> int:
+def _report(results: Path, x: str = "queries") -> int:
     """Build the report of a preset's results into reports/<name>; needs the report extra."""
     out = Path("reports") / results.resolve().name
     try:
         from harness.report import build_report
 
-        paths = build_report(results, out)
+        paths = build_report(results, out, x=x)
     except ImportError as error:
         print(f"report not built ({error}): pip install -e '.[report]', then "
-              f"python -m harness.report {results} --out {out}", file=sys.stderr)
+              f"python -m harness.report {results} --out {out} --x {x}", file=sys.stderr)
         return 1
     print(f"report written: {paths['html']} and {paths['markdown']}")
     return 0

@@ -30,8 +30,9 @@ def rung_fidelities(ladder: Sequence[tuple[str, int]], eta: float) -> list[str]:
     """The rung fidelities, lowest first (see the module docstring)."""
     if len(ladder) < 2:
         raise ValueError(
-            "a multi-fidelity method needs at least two fidelities with epoch counts; this "
-            f"run has {', '.join(f for f, _ in ladder) or 'none'}"
+            "a multi-fidelity method needs at least two fidelities with epoch counts up to the "
+            f"run's fidelity; this run has {', '.join(f for f, _ in ladder) or 'none'} "
+            "(benchmarks with them: nb301-cifar10, nb201-*)"
         )
     if not eta > 1:
         raise ValueError(f"eta must be > 1, got {eta!r}")

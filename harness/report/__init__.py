@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-X_AXES = ("queries", "seconds")  # what anytime curves can be plotted against
+X_AXES = ("queries", "seconds", "wall-clock")  # what anytime curves can be plotted against
 
 
 class ReportError(ValueError):

@@ -29,6 +29,10 @@ DPI = 100
 FOCUS_AFTER = 0.1  # y axes zoom onto the curves after this fraction of the x axis (see _focus)
 
 
+X_LABELS = {"cum_queries": "queries", "cum_seconds": "simulated training seconds",
+            "wall_clock": "simulated wall-clock seconds"}
+
+
 def colours(names: list[str]) -> dict[str, str]:
     """One colour per name: tab10, or tab20 when there are more than ten (predictor suites)."""
     cycle = plt.get_cmap("tab10" if len(names) <= 10 else "tab20").colors
@@ -44,8 +48,9 @@ def task_curves(exp: Experiment, analysis: SearchAnalysis, task: str, x: str = "
         raise ValueError(f"unknown x axis {x!r}; accepted: {', '.join(X_AXES)}")
     runs = [r for r in exp.runs if r.final["benchmark"] == task]
     column = "cum_queries"
-    if x == "seconds" and any(r.curve["cum_seconds"][-1] > 0 for r in runs):
-        column = "cum_seconds"
+    timed = {"seconds": "cum_seconds", "wall-clock": "wall_clock"}.get(x)
+    if timed is not None and any(r.curve[timed][-1] > 0 for r in runs):
+        column = timed
     curves = _mean_curves(runs, analysis.optimizers, column, log_x)
     panels = [(m, t) for m, t in PANELS if any(m in c for c in curves.values())]
     if any(m == "incumbent_regret" for m, _ in panels):  # regret says it, on a log scale
@@ -69,10 +74,10 @@ def task_curves(exp: Experiment, analysis: SearchAnalysis, task: str, x: str = "
             ax.set_xscale("log")
             ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.set_title(title, fontsize=10)
-        ax.set_xlabel("queries" if column == "cum_queries" else "simulated training seconds")
+        ax.set_xlabel(X_LABELS[column])
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8, loc="best")
-    suffix = " (no training times: x is queries)" if x == "seconds" and column == "cum_queries" \
+    suffix = " (no training times: x is queries)" if x != "queries" and column == "cum_queries" \
         else ""
     fig.suptitle(f"{task}: mean ± standard error over seeds{suffix}", fontsize=11)
     fig.tight_layout()

@@ -30,6 +30,7 @@ CURVE_COLUMNS = ("cum_queries", "cum_seconds", "best_observed", "incumbent_valid
 # a multi-objective run's trajectory (harness.multi_objective): its incumbent is a set
 MO_CURVE_COLUMNS = ("cum_queries", "cum_seconds", "best_observed", "hypervolume", "hv_regret",
                     "front_size")
+WALL_CLOCK = "wall_clock"  # simulated wall clock of a run's workers (harness.simulator)
 PREDICTOR_REQUIRED = ("benchmark", "predictor", "seed", "kendall_tau", "spearman")
 PREDICTOR_X = ("train_size", "fidelity")
 PREDICTOR_OPTIONAL = ("pearson", "precision_at_10", "fit_seconds", "query_seconds")
@@ -122,8 +123,13 @@ def _manifest(metadata: dict | None) -> dict | None:
 
 def _run(path: Path, manifest: dict, experiment: Path) -> Run:
     columns = MO_CURVE_COLUMNS if "pareto" in manifest else CURVE_COLUMNS
-    table = pq.read_table(path, columns=list(columns))
+    names = set(pq.read_schema(path).names)
+    table = pq.read_table(path, columns=[c for c in (*columns, WALL_CLOCK) if c in names])
     curve = {c: table[c].to_numpy(zero_copy_only=False).astype(np.float64) for c in columns}
+    # runs written before simulated workers existed, and multi-objective runs, have one
+    # worker: their wall clock is their cumulative training time
+    curve[WALL_CLOCK] = (table[WALL_CLOCK].to_numpy().astype(np.float64) if WALL_CLOCK in names
+                         else curve["cum_seconds"])
     final = final_row(manifest)
     data = manifest.get("data", {})
     job = manifest["job"]
