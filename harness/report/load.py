@@ -133,7 +133,7 @@ def _run(path: Path, manifest: dict, experiment: Path) -> Run:
     final = final_row(manifest)
     data = manifest.get("data", {})
     job = manifest["job"]
-    setting = json.dumps({k: job.get(k) for k in ("budget", "fidelity", "noise")},
+    setting = json.dumps({k: job.get(k) for k in ("budget", "fidelity", "noise", "workers")},
                          sort_keys=True)
     return Run(final, curve, space_name(final["benchmark"], data.get("space")), experiment,
                setting, manifest.get("pareto"), run_settings(manifest))
