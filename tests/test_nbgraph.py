@@ -117,6 +117,39 @@ def test_space_sizes_and_canonical_vectors_are_fixed_points(computed) -> None:
                           computed.to_index(vectors))
 
 
+def _tree(arch) -> str:
+    """The arch as a rooted tree with labelled nodes and sorted (unordered) children."""
+    links, ops = LINK_PATTERNS[int(arch[0])], [OPS[int(o)] for o in arch[1:]]
+    children: dict[int, list[int]] = {node: [] for node in range(5)}
+    for node, parent in enumerate(links, start=1):
+        children[parent].append(node)
+
+    def text(node: int) -> str:
+        label = ops[node - 1] if node else "in"
+        return f"{label}({','.join(sorted(text(c) for c in children[node]))})"
+
+    return text(0)
+
+
+def test_classes_are_unions_of_isomorphism_classes() -> None:
+    """Independent of upstream's steps: isomorphic DAGs always share a class; upstream also
+    joins some non-isomorphic ones, all differing only in where skip nodes sit."""
+    space = _space()
+    vectors = space.vectors()
+    rows = space.to_index(vectors)
+    trees = [_tree(v) for v in vectors]
+    rows_of_tree: dict[str, set[int]] = {}
+    trees_of_row: dict[int, set[str]] = {}
+    for tree, row in zip(trees, rows.tolist(), strict=True):
+        rows_of_tree.setdefault(tree, set()).add(row)
+        trees_of_row.setdefault(row, set()).add(tree)
+    assert len(rows_of_tree) == 35910
+    assert all(len(r) == 1 for r in rows_of_tree.values())  # never split
+    joined = [t for t in trees_of_row.values() if len(t) > 1]
+    assert len(joined) == 1612
+    assert all("skip" in tree for group in joined for tree in group)
+
+
 def test_swapping_sibling_branches_is_the_same_arch() -> None:
     space = _space()
     a = space.from_string("Arch([0, 0, 0, 0], ['gcn', 'gat', 'fc', 'gin'])")
