@@ -6,8 +6,9 @@ architecture:
 
 - ``valid_acc`` (%): validation accuracy, the search objective (upstream ``valid_perf`` x 100);
 - ``test_acc`` (%): test accuracy, the reported metric (upstream ``perf`` x 100);
-- ``latency`` (s) and ``params`` (millions): cost metrics, lower is better, visible to a search
-  like NB201's ``params`` (they are known without training).
+- ``latency`` (s) and ``params`` (millions): free cost metrics (``Metric.free``: known without
+  training, answered at no budget), lower is better, as NB201's; with them the benchmarks are
+  multi-objective tasks (``--objectives valid_acc:max,latency:min``, ``--constraint``).
 
 The light record holds no per-seed values, so a query has no seed noise and an ``rng`` is
 ignored; one fidelity, ``final``. It holds no training time either: ``cost`` is 0 and
