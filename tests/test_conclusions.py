@@ -220,3 +220,91 @@ def test_a_method_missing_a_task_of_a_space_gets_no_rank_there():
 def test_a_nan_score_is_left_out_of_the_task_ranking():
     task_ranks = ranks.ranks_per_task({"t": {"a": 2.0, "b": math.nan, "c": 1.0, "d": 2.0}})
     assert task_ranks == {"t": {"a": 2.5, "c": 1.0, "d": 2.5}}
+
+
+def _store_with_finals(root, finals: list[tuple[str, str, float, float]]) -> None:
+    """A results folder whose runs end on the given (benchmark, incumbent, valid, test)."""
+    import pyarrow as pa
+
+    from harness.results import ResultsStore
+    store = ResultsStore(root)
+    store.open_experiment({"grid": "hand-made"}, {})
+    for seed, (bench, arch, valid, test) in enumerate(finals):
+        manifest = {"job": {"benchmark": bench, "optimizer": "rs", "seed": seed},
+                    "spent": {"queries": 1, "seconds": 1.0},
+                    "final": {"incumbent": arch, "incumbent_valid": valid, "incumbent_test": test,
+                              "incumbent_regret": None, "best_observed": valid}}
+        store.write(f"{bench}/rs/seed-{seed:04d}", pa.table({"step": [1]}), manifest)
+
+
+def test_selection_counts_each_arch_once_with_its_runs(tmp_path):
+    _store_with_finals(tmp_path, [("b", "A", 90.0, 80.0), ("b", "B", 91.0, 70.0),
+                                  ("b", "A", 90.0, 80.0), ("b", "C", 89.0, 99.0),
+                                  ("b", "A", 90.0, 80.0), ("b", "D", 90.0, 60.0),
+                                  ("other", "E", 99.0, 99.0)])
+    chosen = top_architectures(tmp_path, "b", top=3)
+    assert [(c.arch, c.valid, c.runs) for c in chosen] == [
+        ("B", 91.0, 1), ("A", 90.0, 3), ("D", 90.0, 1)]  # a tie on validation: by arch string
+    assert [c.arch for c in top_architectures(tmp_path, "b", top=10)] == ["B", "A", "D", "C"]
+
+
+def test_selection_refuses_bad_input_with_the_exact_reason(tmp_path):
+    from harness.retrain.selection import SelectionError
+
+    missing = tmp_path / "nowhere"
+    with pytest.raises(SelectionError) as error:
+        top_architectures(missing, "b", top=1)
+    assert str(error.value) == (f"{missing} is not a results folder of python -m harness.run "
+                                "(no experiment.json; the folder does not exist)")
+    tmp_path.joinpath("empty").mkdir()
+    with pytest.raises(SelectionError) as error:
+        top_architectures(tmp_path / "empty", "b", top=1)
+    assert str(error.value) == (f"{tmp_path / 'empty'} is not a results folder of python -m "
+                                "harness.run (no experiment.json)")
+    _store_with_finals(tmp_path / "r", [("b", "A", 90.0, 80.0), ("c", "B", 1.0, 1.0)])
+    with pytest.raises(SelectionError) as error:
+        top_architectures(tmp_path / "r", "b", top=0)
+    assert str(error.value) == "bad --top 0: need at least 1"
+    with pytest.raises(SelectionError) as error:
+        top_architectures(tmp_path / "r", "x", top=1)
+    assert str(error.value) == f"{tmp_path / 'r'} holds no finished run of x; it has: b, c"
+    _store_with_finals(tmp_path / "none", [])
+    with pytest.raises(SelectionError) as error:
+        top_architectures(tmp_path / "none", "x", top=1)
+    assert str(error.value).endswith("holds no finished run of x; it has: none")
+
+
+# --- mean, std and standard error over seeds --------------------------------------------------
+def test_describe_drops_missing_values_and_uses_the_sample_std():
+    from harness.report.tables import Stat, describe, mean_std_se
+
+    values = [1.0, None, 2.0, math.nan, 4.0]
+    std = math.sqrt(((1 - 7 / 3) ** 2 + (2 - 7 / 3) ** 2 + (4 - 7 / 3) ** 2) / 2)  # ddof 1
+    stat = describe(values)
+    assert (stat.n, stat.known) == (3, True)
+    assert (stat.mean, stat.std, stat.se) == pytest.approx((7 / 3, std, std / math.sqrt(3)))
+    assert mean_std_se(values) == pytest.approx((7 / 3, std, std / math.sqrt(3)))
+    assert describe([5.0]) == Stat(1, 5.0, 0.0, 0.0)
+    empty = describe([None, math.nan])
+    assert empty.n == 0 and not empty.known
+    assert all(math.isnan(v) for v in (empty.mean, empty.std, empty.se))
+
+
+def test_aggregate_groups_by_benchmark_and_optimizer_in_sorted_order():
+    from harness.report.tables import aggregate
+
+    rows = [{"benchmark": "b2", "optimizer": "rs", "incumbent_regret": 1.0},
+            {"benchmark": "b1", "optimizer": "re", "incumbent_regret": 2.0},
+            {"benchmark": "b1", "optimizer": "re", "incumbent_regret": 4.0},
+            {"benchmark": "b1", "optimizer": None, "incumbent_regret": 7.0},
+            {"benchmark": "b1", "optimizer": "ls"}]
+    stats = aggregate(rows, metrics=("incumbent_regret",))
+    assert list(stats) == [("b1", "ls"), ("b1", "re"), ("b1", None), ("b2", "rs")]
+    assert stats[("b1", "re")]["incumbent_regret"].mean == 3.0
+    assert stats[("b1", "re")]["incumbent_regret"].n == 2
+    assert stats[("b1", "ls")]["incumbent_regret"].n == 0
+    by_bench = aggregate(rows, metrics=("incumbent_regret",), by=("benchmark",))
+    assert by_bench[("b1",)]["incumbent_regret"].n == 3  # the ls row has no value
+    default = aggregate(rows)
+    assert set(default[("b2", "rs")]) == {"best_observed", "incumbent_valid",
+                                          "incumbent_regret", "incumbent_test"}
