@@ -6,9 +6,9 @@
 
 For each module, mutmut makes small edits (a ``<`` for a ``<=``, a constant changed, an argument
 dropped, ...) and runs the fast tests that exercise the edited function; a mutant that no test
-fails on *survives*. Each module is run in its own scratch copy of the checkout
-(``--work``, default ``/tmp/nas-harness-mutation/<module>``; mutmut keeps its results there, so a
-rerun only tests what changed) with a ``[tool.mutmut]`` made from this checkout's (the packages,
+fails on *survives*. Each module is run in its own scratch copy of the checkout (``--work``,
+default ``/tmp/nas-harness-mutation/<module>``, where mutmut keeps its results; a rerun with no
+file changed reuses them) with a ``[tool.mutmut]`` made from this checkout's (the packages,
 pytest options) plus the module and its tests from ``MODULES``. The optimizers are mutated in
 their ``ask`` and ``tell`` only. The process runs at ``nice 10`` with ``--max-children`` workers
 (default 1: the development machine is small and shared).
@@ -65,8 +65,10 @@ def toml_list(values) -> str:
 
 
 def prepare(work: Path, module: str, tests: tuple[str, ...]) -> None:
-    """A scratch copy of the packages and tests with the module's ``[tool.mutmut]``. Files are
-    copied only when changed (mutmut compares modification times), so a rerun is incremental."""
+    """A scratch copy of the packages and tests with the module's ``[tool.mutmut]``. When any
+    file differs from the last run's copy, mutmut's results there are deleted (it would keep a
+    survivor's verdict after a test that kills it was added); otherwise they are reused."""
+    changed = False
     for name in (*PACKAGES, "tests"):
         for source in (REPO / name).rglob("*"):
             if source.is_file() and "__pycache__" not in source.parts:
@@ -74,8 +76,9 @@ def prepare(work: Path, module: str, tests: tuple[str, ...]) -> None:
                 if not target.exists() or target.read_bytes() != source.read_bytes():
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copy2(source, target)
-                    stale = work / "mutants" / source.relative_to(REPO)
-                    stale.unlink(missing_ok=True)  # mutmut regenerates the module's mutants
+                    changed = True
+    if changed:
+        shutil.rmtree(work / "mutants", ignore_errors=True)
     base = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]
     mutmut = base.get("mutmut", {})
     lines = [

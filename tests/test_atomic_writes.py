@@ -145,3 +145,40 @@ def test_a_failing_write_keeps_the_previous_file(tmp_path, monkeypatch):
     table, manifest = store.read("b/o/seed-0000")
     assert table.equals(first) and manifest == {"n": 1}
     assert sorted(p.name for p in (tmp_path / "b" / "o").iterdir()) == ["seed-0000.parquet"]
+
+
+def test_the_store_knows_what_is_done_and_writes_canonical_manifests(tmp_path):
+    import json
+
+    import pyarrow as pa
+
+    first, second = ResultsStore(tmp_path / "one"), ResultsStore(tmp_path / "two")
+    assert not first.is_done("b/o/seed-0000")
+    manifest = {"z": 1, "a": {"y": 2, "b": 3}}
+    first.write("b/o/seed-0000", pa.table({"x": [1]}), manifest)
+    second.write("b/o/seed-0000", pa.table({"x": [1]}), {"a": {"b": 3, "y": 2}, "z": 1})
+    assert first.is_done("b/o/seed-0000") and not first.is_done("b/o/seed-0001")
+    # the manifest is stored with sorted keys: the same run gives the same bytes in any process
+    raw = [pq.read_schema(s.path("b/o/seed-0000")).metadata[b"nas_harness.manifest"]
+           for s in (first, second)]
+    assert raw[0] == raw[1] == json.dumps(manifest, sort_keys=True).encode()
+    assert first.remove_partial_files() == 0
+
+
+def test_the_experiment_file_records_config_and_versions_and_refuses_another(tmp_path):
+    import json
+
+    from harness.results import ExperimentMismatchError
+
+    store = ResultsStore(tmp_path / "nested" / "folder")  # created with its parents
+    store.open_experiment({"seeds": 3}, {"numpy": "2.0"})
+    text = (tmp_path / "nested" / "folder" / "experiment.json").read_text()
+    assert text == json.dumps({"config": {"seeds": 3}, "versions": {"numpy": "2.0"}},
+                              indent=1) + "\n"
+    assert store.experiment() == {"config": {"seeds": 3}, "versions": {"numpy": "2.0"}}
+    store.open_experiment({"seeds": 3}, {"numpy": "2.1"})  # same config: accepted as is
+    assert store.experiment()["versions"] == {"numpy": "2.0"}
+    with pytest.raises(ExperimentMismatchError) as error:
+        store.open_experiment({"seeds": 4}, {})
+    assert str(error.value) == (f"{store.root} holds an experiment with another configuration "
+                                "({'seeds': 3}); use a new --out or delete it")

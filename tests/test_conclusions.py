@@ -285,6 +285,7 @@ def test_describe_drops_missing_values_and_uses_the_sample_std():
     assert (stat.mean, stat.std, stat.se) == pytest.approx((7 / 3, std, std / math.sqrt(3)))
     assert mean_std_se(values) == pytest.approx((7 / 3, std, std / math.sqrt(3)))
     assert describe([5.0]) == Stat(1, 5.0, 0.0, 0.0)
+    assert describe([1.0, 3.0]) == Stat(2, 2.0, math.sqrt(2), 1.0)  # two values: a spread
     empty = describe([None, math.nan])
     assert empty.n == 0 and not empty.known
     assert all(math.isnan(v) for v in (empty.mean, empty.std, empty.se))
@@ -308,3 +309,27 @@ def test_aggregate_groups_by_benchmark_and_optimizer_in_sorted_order():
     default = aggregate(rows)
     assert set(default[("b2", "rs")]) == {"best_observed", "incumbent_valid",
                                           "incumbent_regret", "incumbent_test"}
+
+
+def test_friedman_tests_the_complete_methods_and_says_why_it_cannot_run():
+    from scipy import stats
+
+    scores = hand_case()
+    scores["t0"] = {m: s for m, s in scores["t0"].items() if m != "d"}  # d misses a task
+    test = ranks.friedman(scores)
+    # three complete methods: d is left out, every task kept
+    assert test.methods == ("a", "b", "c") and test.left_out == ("d",)
+    assert test.tasks == tuple(f"t{t}" for t in range(6))
+    expected = stats.friedmanchisquare(*np.array(
+        [[scores[t][m] for m in "abc"] for t in sorted(scores)]).T)
+    assert (test.statistic, test.pvalue) == pytest.approx((expected.statistic, expected.pvalue))
+    assert test.matrix.dtype == np.float64
+    two_tasks = {t: scores[t] for t in ("t1", "t2")}  # the fewest tasks the test accepts
+    assert ranks.friedman(two_tasks).tasks == ("t1", "t2")
+    assert ranks.friedman({"t1": scores["t1"]}) == (
+        "the Friedman test needs at least 2 tasks where all of at least 3 methods ran; "
+        "this experiment has 1")
+    assert ranks.friedman({"t1": {"a": 1.0, "b": 2.0}, "t2": {"a": 1.0, "b": 2.0}}) == (
+        "the Friedman test needs at least 3 methods; this experiment has 2 (a, b)")
+    assert ranks.friedman({}) == (
+        "the Friedman test needs at least 3 methods; this experiment has 0 (none)")
