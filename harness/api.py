@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.results import ResultsStore
+from harness.threads import default_threads
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,6 +41,7 @@ def run_experiment(
     executor: str = "local",
     address: str | None = None,
     progress: bool = False,
+    threads: int | None = None,
 ) -> pd.DataFrame:
     """Run every (benchmark, optimizer, seed) of the grid that ``out`` does not hold yet and
     return one row of final results per job (``harness.summary.final_row``: benchmark,
@@ -53,7 +55,10 @@ def run_experiment(
     (``["re.population_size=20"]``). ``out``: the results folder (default
     ``results/<grid>``, as the CLI's); a rerun resumes. ``executor``: ``"local"`` processes
     (``workers`` of them) or ``"ray"``. Bad arguments raise ValueError naming what is
-    accepted (the CLI's exit code 2). The folder is in ``DataFrame.attrs["out"]``, the number
+    accepted (the CLI's exit code 2). ``threads`` per job as the CLI's ``--threads``
+    (default: ``OMP_NUM_THREADS`` if set, else the cores divided by ``workers``). Ctrl-C raises
+    ``harness.interrupts.Interrupted`` once the running jobs are finished or ended (what
+    finished is kept; a rerun resumes). The folder is in ``DataFrame.attrs["out"]``, the number
     of jobs run now in ``attrs["ran"]``.
     """
     import pandas as pd
@@ -68,8 +73,10 @@ def run_experiment(
     args.jobs, args.executor, args.address = workers, executor, address
     jobs, config = cli.make_jobs(args)
     folder = Path(out) if out is not None else cli.default_out(config)
+    if threads is None:
+        threads = default_threads(workers if executor == "local" else 1)
     ran = cli.run_grid(jobs, config, folder, workers=workers, executor=executor,
-                       address=address, progress=progress)
+                       address=address, progress=progress, threads=threads)
     frame = pd.DataFrame(cli.grid_rows(folder, jobs))
     frame.attrs.update(out=str(folder), ran=ran)
     return frame
