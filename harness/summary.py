@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 
-from harness.report.tables import Stat, aggregate, mean_std_se
+from harness.report.tables import FINAL_METRICS, SAMPLED_METRICS, Stat, aggregate, mean_std_se
 from harness.results import ResultsStore
 
-__all__ = ["final_row", "final_rows", "format_stat", "format_summary", "mean_std_se"]
+__all__ = ["final_row", "final_rows", "format_incumbents", "format_stat", "format_summary",
+           "mean_std_se"]
 
 
 def final_row(manifest: dict) -> dict:
@@ -72,19 +73,32 @@ def _format_multi(rows: list[dict], per_seed: bool) -> str:
 
 
 def _format_single(rows: list[dict], per_seed: bool) -> str:
+    """Runs that recorded a second incumbent (the best sampled arch of a method that recommends
+    something else, XNAS) get it beside the recommended one, per seed and in a table of both."""
     lines = []
     width = max([22] + [len(r["benchmark"]) for r in rows])  # TNB101 names are up to 28
+    sampled = any(r.get("best_sampled_valid") is not None for r in rows)
     if per_seed:
         lines.append(f"{'benchmark':<{width}} {'optimizer':<9} {'seed':>4} {'queries':>7} "
-                     f"{'best obs':>8} {'valid':>7} {'regret':>7} {'test':>7}")
+                     f"{'best obs':>8} {'valid':>7} {'regret':>7} {'test':>7}"
+                     + (f" {'smp valid':>9} {'smp regret':>10} {'smp test':>8}"
+                        if sampled else ""))
         for r in rows:
-            lines.append(
+            line = (
                 f"{r['benchmark']:<{width}} {r['optimizer']:<9} {r['seed']:>4} {r['queries']:>7} "
                 f"{_fmt(r['best_observed']):>8} {r['incumbent_valid']:>7.3f} "
                 f"{_fmt(r['incumbent_regret']):>7} {_fmt(r['incumbent_test']):>7}"
             )
+            if r.get("best_sampled_valid") is not None:
+                line += (f" {_fmt(r['best_sampled_valid']):>9} "
+                         f"{_fmt(r.get('best_sampled_regret')):>10} "
+                         f"{_fmt(r.get('best_sampled_test')):>8}")
+            lines.append(line)
+        if sampled:
+            lines.append("smp: the best sampled arch (the highest validation value the search "
+                         "observed), for methods that recommend another")
         lines.append("")
-    stats = aggregate(rows)
+    stats = aggregate(rows, FINAL_METRICS + SAMPLED_METRICS)
     lines.append(
         "mean ± std [± standard error] over seeds; best observed is what the search saw; "
         "the other columns are the recommended arch's seed-mean values at full fidelity"
@@ -97,10 +111,33 @@ def _format_single(rows: list[dict], per_seed: bool) -> str:
                  (("best_observed", "n/a"), ("incumbent_valid", "n/a"),
                   ("incumbent_regret", "n/a (optimum unknown)"),
                   ("incumbent_test", "n/a (no test metric)"))]
-        seeds = max(stat.n for stat in group.values())
+        seeds = max(group[k].n for k in FINAL_METRICS)
         lines.append(f"{bench:<{width}} {opt:<9} {seeds:>5} "
                      + " ".join(f"{c:>24}" for c in cells))
+    if sampled:
+        lines += ["", *format_incumbents(stats, width)]
     return "\n".join(lines)
+
+
+def format_incumbents(stats: dict, width: int = 22) -> list[str]:
+    """Both incumbents of each (benchmark, optimizer) that recorded a best sampled arch: the
+    recommended one and the best sampled one, seed-mean values, so the gap shows."""
+    lines = ["two incumbents: the recommended arch (xnas: its discretized mixture) and the best "
+             "sampled arch (the highest validation value the search observed); seed-mean values "
+             "at full fidelity, mean ± std [± standard error] over seeds",
+             f"{'benchmark':<{width}} {'optimizer':<9} {'incumbent':<12} {'seeds':>5} "
+             f"{'valid':>24} {'valid regret':>24} {'test acc':>24}"]
+    for (bench, opt), group in stats.items():
+        if not group["best_sampled_valid"].n:
+            continue
+        for label, prefix in (("recommended", "incumbent"), ("best sampled", "best_sampled")):
+            cells = [format_stat(group[f"{prefix}_{k}"], absent) for k, absent in
+                     (("valid", "n/a"), ("regret", "n/a (optimum unknown)"),
+                      ("test", "n/a (no test metric)"))]
+            seeds = group[f"{prefix}_valid"].n
+            lines.append(f"{bench:<{width}} {opt:<9} {label:<12} {seeds:>5} "
+                         + " ".join(f"{c:>24}" for c in cells))
+    return lines
 
 
 def _fmt(value: float, digits: int = 3) -> str:

@@ -49,6 +49,9 @@ class Optimizer(ABC):
 
     name: ClassVar[str]
     Config: ClassVar[type[OptimizerConfig]] = OptimizerConfig
+    # False where ``recommend`` is not the best observed arch (XNAS: its discretized mixture);
+    # the harness then records the best sampled arch as a second incumbent beside it.
+    recommends_best_observed: ClassVar[bool] = True
 
     def __init__(
         self,

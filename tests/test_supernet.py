@@ -6,6 +6,7 @@ whole file to seconds on 2 CPU cores.
 
 from __future__ import annotations
 
+import math
 import pickle
 
 import numpy as np
@@ -65,13 +66,17 @@ def test_reward_is_minus_the_gradient_and_rewards_helpful_ops():
     net = _tiny_nb201().double().eval()
     x, y = torch.randn(4, 3, 32, 32, dtype=torch.float64), torch.randint(0, 10, (4,))
     p = np.full((6, 5), 0.2)
-    # huge bound: no clipping, so the replica mean is the shared-weight gradient / replicas
+    # huge bound: no clipping, so the reward is minus the gradient of the shared weights: the
+    # sum over the replicas of each replica's own gradient (computed here one by one)
     rewards, loss, _ = xnas_rewards(net.float(), x.float(), y, {"cell": p}, bound=1e9)
     net = net.double()
-    shared = torch.tensor(p, requires_grad=True)
-    grad, = torch.autograd.grad(torch.nn.functional.cross_entropy(net(x, shared), y), shared)
     replicas = net.cell_types["cell"][0]
-    np.testing.assert_allclose(rewards["cell"] * replicas, -grad.numpy(), rtol=1e-3, atol=1e-6)
+    assert replicas == 3
+    per_replica = torch.tensor(np.repeat(p[None], replicas, axis=0), requires_grad=True)
+    grad, = torch.autograd.grad(torch.nn.functional.cross_entropy(net(x, per_replica), y),
+                                per_replica)
+    assert not np.allclose(grad[0].numpy(), grad[1].numpy())  # replicas see different inputs
+    np.testing.assert_allclose(rewards["cell"], -grad.sum(dim=0).numpy(), rtol=1e-3, atol=1e-6)
     # sign convention: raising the weight of an op that lowers the loss earns a positive reward
     h = 1e-4
     for edge, op in [(0, 3), (5, 2), (3, 1)]:
@@ -83,8 +88,8 @@ def test_reward_is_minus_the_gradient_and_rewards_helpful_ops():
                       for w in (up, down)]
         slope = (losses[0] - losses[1]) / (2 * h)
         assert np.sign(rewards["cell"][edge, op]) == -np.sign(slope)
-        assert rewards["cell"][edge, op] * replicas == pytest.approx(-slope, rel=1e-3, abs=1e-6)
-    # clipping bounds every replica's reward
+        assert rewards["cell"][edge, op] == pytest.approx(-slope, rel=1e-3, abs=1e-6)
+    # clipping bounds the reward
     clipped, _, _ = xnas_rewards(net.float(), x.float(), y, {"cell": p}, bound=1e-6)
     assert np.abs(clipped["cell"]).max() <= 1e-6
     assert np.all(rewards["cell"][:, 0] == 0)  # 'none' contributes nothing: zero reward
@@ -178,8 +183,9 @@ def test_one_epoch_of_each_method_through_the_runner(tmp_path, fake_cifar):
     _, manifest = store.read("nb201-cifar10/xnas/seed-0000")
     diagnostics = manifest["diagnostics"]
     assert np.array(diagnostics["wipeout_step"]).shape == (6, 5)
-    # T = steps (1 epoch x 2 validation batches) x batch 4 x 3 replicas
-    assert diagnostics["horizon"] == {"cell": 2 * 4 * 3} and diagnostics["steps"] == 2
+    # T = the updates applied: 1 epoch x 2 validation batches (not x batch x replicas)
+    assert diagnostics["horizon_steps"] == diagnostics["steps"] == 2
+    assert diagnostics["eta"]["cell"] == pytest.approx(math.sqrt(2 * math.log(5) / 2))
 
 
 @pytest.mark.slow

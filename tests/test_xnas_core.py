@@ -20,9 +20,23 @@ def test_learning_rate_of_the_papers_cifar10_example():
     reduce = theoretical_learning_rate(8, 25_000 * 50 * 2, 1.0)
     assert normal == pytest.approx(7.5e-4, rel=0.01)
     assert reduce == pytest.approx(1.3e-3, rel=0.01)
-    core = XNASCore(8, ["normal"] * 6 * 14 + ["reduce"] * 2 * 14, horizon_steps=50,
-                    samples_per_step=25_000, replications={"normal": 6, "reduce": 2})
-    assert core.eta_by_group == pytest.approx({"normal": normal, "reduce": reduce})
+
+
+def test_core_horizon_is_the_number_of_updates_for_rate_and_wipeout():
+    """T = horizon_steps, the step() calls, in eta and in the wipeout threshold alike; groups
+    differ only by their expert counts (no per-group sample or replica factor)."""
+    core = XNASCore([8] * 4 + [3] * 2, ["normal"] * 2 + ["reduce"] * 2 + ["inputs"] * 2,
+                    horizon_steps=50)
+    eta8, eta3 = math.sqrt(2 * math.log(8) / 50), math.sqrt(2 * math.log(3) / 50)
+    assert core.eta_by_group == pytest.approx({"normal": eta8, "reduce": eta8, "inputs": eta3})
+    # Expert 1 loses 1.5 eta L per round against expert 0 (rewards +1 / -0.5): its gap after t
+    # rounds is 1.5 eta t, the threshold 2 eta L (T - t) on the same clock, so it goes at the
+    # first t > 2T / 3.5 = 28.6, whatever eta.
+    core = XNASCore(2, ["cell"], horizon_steps=50)
+    for _ in range(50):
+        core.step(np.array([[1.0, -0.5]]))
+    assert core.wipeout_steps[0, 1] == 29
+    assert core.log_weights[0, 0] == pytest.approx(core.eta[0] * 50)
 
 
 def reward_sequences(rng, kind):
@@ -105,6 +119,21 @@ def test_bad_arguments_are_named():
     core.step(np.zeros((1, 5)))
     with pytest.raises(RuntimeError, match="horizon of 1 steps is spent"):
         core.step(np.zeros((1, 5)))
+
+
+@pytest.mark.parametrize("budget, samples", [(150, 10), (150, 4), (37, 5)])
+def test_benchmark_mode_eta_uses_the_number_of_updates_applied(budget, samples):
+    """One update per samples_per_step queries: T = budget // K, and eta = sqrt(2 ln 5 / T) on
+    NB201 (L = 1). Counting every sample (T = budget) made eta sqrt(K) too small."""
+    job = search.Job("nb201-cifar10", "xnas", seed=3, budget=Budget(queries=budget),
+                     config=(("samples_per_step", samples),))
+    table, manifest = search.run(job)
+    diag = manifest["diagnostics"]
+    updates = budget // samples
+    assert table.num_rows == budget  # the leftover queries are spent too
+    assert diag["steps"] == diag["horizon_steps"] == updates
+    assert len(diag["probabilities"]) == updates + 1  # the initial mixture, then one per update
+    assert diag["eta"]["cell"] == pytest.approx(math.sqrt(2 * math.log(5) / updates))
 
 
 def test_benchmark_mode_counts_every_sample_and_recommends_the_discretized_mixture():

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from harness.report import ranks
 from harness.report.load import Experiment
-from harness.report.tables import Stat, aggregate
+from harness.report.tables import FINAL_METRICS, SAMPLED_METRICS, Stat, aggregate
 
 SPACE_ORDER = ("NB201", "DARTS", "TNB101-micro", "TNB101-macro", "Graph")
 
@@ -50,7 +50,7 @@ def analyze_search(exp: Experiment) -> SearchAnalysis | None:
     present = {run.final["optimizer"] for run in exp.runs}
     declared = (exp.config or {}).get("optimizers") or []
     optimizers = [o for o in declared if o in present] + sorted(present - set(declared))
-    stats = aggregate(exp.rows)
+    stats = aggregate(exp.rows, FINAL_METRICS + SAMPLED_METRICS)
     criterion, scores, best = {}, {}, {}
     for task in tasks:
         regrets = [stats[(task, o)][REGRET] for o in optimizers if (task, o) in stats]

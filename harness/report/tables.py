@@ -17,6 +17,9 @@ import numpy as np
 
 # The final numbers of a search run, as written in the manifest's "final" block.
 FINAL_METRICS = ("best_observed", "incumbent_valid", "incumbent_regret", "incumbent_test")
+# The second incumbent of a method that recommends something else than its best sample (XNAS):
+# the best sampled arch's seed-mean values (absent, so not known, for the other methods).
+SAMPLED_METRICS = ("best_sampled_valid", "best_sampled_regret", "best_sampled_test")
 
 
 @dataclass(frozen=True)

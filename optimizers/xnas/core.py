@@ -1,21 +1,39 @@
 """The XNAS core: Algorithm 1 of Nayman et al. (NeurIPS 2019), "XNAS: Neural Architecture Search
 with Expert Advice", for many forecasters at once.
 
-Each forecaster (an edge of a cell) mixes ``N`` experts (the candidate operations). Per step t:
+Each forecaster (an edge of a cell) mixes ``N`` experts (the candidate operations). Per round t:
 
 1. rewards are clipped to [-L, L];
 2. exponentiated-gradient step ``v_i <- v_i * exp(eta * R_i)`` (kept in the log domain:
-   ``log v_i += eta * R_i``, so nothing overflows over millions of steps);
+   ``log v_i += eta * R_i``, so nothing overflows over millions of rounds);
 3. wipeout: every expert with ``v_i < max_j v_j * exp(-2 * eta * L * (T - t) * zeta)`` is removed
    for good. With ``zeta = 1`` (the theory, the default) an expert that far behind cannot catch up
-   in the remaining ``T - t`` steps, since one step changes a log-weight gap by at most
+   in the remaining ``T - t`` rounds, since one round changes a log-weight gap by at most
    ``2 * eta * L``; the best expert in hindsight is therefore never wiped out (Lemma 1). A
    ``zeta < 1`` wipes out earlier (the relaxation of section 3.2.1).
 
-The learning rate is the theoretical ``eta = sqrt(2 ln N / (T L^2))`` per cell type, where ``T``
-counts every reward the forecasters of that type receive (validation samples x epochs x
-replications of the cell). With it the regret to the best expert is at most
-``ln N / eta + eta * T * L^2 / 2 = L * sqrt(2 T ln N)`` (Theorem 1).
+**The horizon T is the number of rounds, i.e. of exponentiated-gradient updates actually
+applied** (``horizon_steps``), and it is the same T in the learning rate and in the wipeout
+threshold. Theorem 1 bounds the regret after T rounds with rewards in [-L, L] by
+``ln N / eta + eta * T * L^2 / 2``: the first term is the potential's start (``ln N``), the second
+adds one Hoeffding term ``eta^2 L^2 / 2`` per multiplicative update, T of them. Minimizing over
+eta gives ``eta = sqrt(2 ln N / (T L^2))`` and the bound ``L * sqrt(2 T ln N)``. Both derivations
+count updates of the weights, each with one clipped reward bounded by L, so a caller that
+averages several samples (a minibatch, the replicas of a cell, sampled architectures) into the
+one reward of a round counts that round once: counting the samples instead would make eta
+``sqrt(samples)`` too small for the updates that are applied, and put the wipeout threshold on
+another clock than the rate.
+
+Differences from the paper: its CIFAR-10 example of the theoretical rate (quoted in
+``theoretical_learning_rate``) sets T = validation images x epochs x cells of a type, i.e. one
+round per image and per cell replica, which gives 7.5e-4 (normal) and 1.3e-3 (reduce). The
+authors' public code (github.com/NivNayman/XNAS) holds only the trained models and their
+evaluation, not the search, so how their search applied those rounds cannot be checked;
+archai's reimplementation (microsoft/archai, ``XnasOp``) multiplies the weights by
+``exp(lr * R)`` with a configured rate and leaves the wipeout unimplemented. The callers here
+apply one clipped reward per minibatch (supernet) or per group of sampled architectures
+(benchmark mode) and count those. Forecasters of different cell types share T (they are updated
+together); their rates differ only when their expert counts do (DARTS's node-input forecasters).
 """
 
 from __future__ import annotations
@@ -29,8 +47,9 @@ import numpy as np
 def theoretical_learning_rate(n_experts: int, horizon: float, bound: float = 1.0) -> float:
     """``eta = sqrt(2 ln N / (T L^2))``: the rate that minimizes the regret bound of Theorem 1.
 
-    The paper's CIFAR-10 example: 25,000 validation images x 50 epochs x 6 normal cells with
-    8 experts, L = 1, gives 7.5e-4; x 2 reduction cells gives 1.3e-3.
+    ``horizon`` is the number of rounds T (exponentiated-gradient updates). The paper's CIFAR-10
+    example counts T = 25,000 validation images x 50 epochs x 6 normal cells with 8 experts,
+    L = 1, and gets 7.5e-4; x 2 reduction cells, 1.3e-3.
     """
     if n_experts < 2:
         raise ValueError(f"need at least 2 experts, got {n_experts}")
@@ -51,9 +70,10 @@ class XNASCore:
     ``n_experts`` is one count for all forecasters or one per forecaster (padding experts are
     dead from the start).
     ``groups[f]`` names the cell type of forecaster ``f`` (e.g. "normal", "reduce"); each group
-    has its own learning rate from its own horizon ``T_g = steps x replications``. Rewards passed
-    to ``step`` have shape (F, N); NaN marks "no reward for this expert this step" (treated as 0,
-    which leaves its weight unchanged relative to the EG step of the others).
+    has its own learning rate ``sqrt(2 ln N_g / (T L^2))`` from its expert count and the common
+    horizon ``T = horizon_steps``, the number of ``step`` calls the caller will make. Rewards
+    passed to ``step`` have shape (F, N); NaN marks "no reward for this expert this step"
+    (treated as 0, which leaves its weight unchanged relative to the EG step of the others).
     """
 
     def __init__(
@@ -63,8 +83,6 @@ class XNASCore:
         horizon_steps: int,
         bound: float = 1.0,
         zeta: float = 1.0,
-        replications: dict[str, int] | None = None,
-        samples_per_step: int = 1,
     ) -> None:
         if horizon_steps < 1:
             raise ValueError(f"horizon_steps must be >= 1, got {horizon_steps}")
@@ -80,21 +98,16 @@ class XNASCore:
         self.horizon_steps = int(horizon_steps)
         self.bound = float(bound)
         self.zeta = float(zeta)
-        replications = replications or {}
-        # T per group: every reward its forecasters see over the run.
-        self.horizons = {
-            g: self.horizon_steps * samples_per_step * replications.get(g, 1)
-            for g in dict.fromkeys(self.groups)
-        }
         self.eta_by_group: dict[str, float] = {}
-        for g, horizon in self.horizons.items():
+        for g in dict.fromkeys(self.groups):
             sizes = set(counts[[i for i, name in enumerate(self.groups) if name == g]].tolist())
             if len(sizes) != 1:
                 raise ValueError(f"forecasters of group {g!r} differ in expert count: {sizes}")
             size = sizes.pop()
             # A forecaster with one expert has nothing to learn (a DARTS node with 2 inputs).
             self.eta_by_group[g] = (
-                theoretical_learning_rate(size, horizon, self.bound) if size > 1 else 0.0
+                theoretical_learning_rate(size, self.horizon_steps, self.bound) if size > 1
+                else 0.0
             )
         self.eta = np.array([self.eta_by_group[g] for g in self.groups])
         self.log_weights = np.zeros((self.n_forecasters, self.n_experts))

@@ -5,9 +5,10 @@ the network XNAS searches on CIFAR-10 (Nayman et al., NeurIPS 2019, section 4).
 reduce), stem of 3C channels; each cell has two inputs (preprocessed to C channels), 4 nodes
 and 14 mixed edges of the 8 search ops (``benchmarks.networks.darts.PRIMITIVES``, ``none``
 first), and outputs its 4 nodes concatenated. Mixing weights: (14, 8) per cell type, shared by
-its cells, or one (14, 8) per replica ((6, 14, 8) normal, (2, 14, 8) reduce) so that each
-replica yields its own XNAS reward. Experts with weight exactly 0 are not computed (wipeout
-saves compute, XNAS section 3.2), and ``none`` never is: its output is 0.
+its cells (the search passes these, so autograd sums the replicas' gradients), or one (14, 8)
+per replica ((6, 14, 8) normal, (2, 14, 8) reduce) for a caller that wants each replica's
+own. Experts with weight exactly 0 are not computed (wipeout saves compute, XNAS section 3.2),
+and ``none`` never is: its output is 0.
 
 Discretization is DARTS's ``genotype()``: per node the 2 incoming edges whose strongest
 non-``none`` op weighs most, each with that op; the result is the 32-int vector of

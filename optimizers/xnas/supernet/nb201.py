@@ -5,8 +5,9 @@ The skeleton, op modules and ``ResNetBasicblock`` reductions are those of
 ``benchmarks.networks.nb201`` (xautodl-faithful; principle "Networks belong to their search
 space"), so a one-hot mixture computes exactly the discrete network of that arch and
 ``discrete_state_dict`` hands its weights to ``build_network``. One cell type: the 6 x 5 mixing
-weights are shared by all ``3 * N`` cells (15 replicas at N = 5), or given per replica
-(shape (15, 6, 5)) so that each replica yields its own XNAS reward.
+weights are shared by all ``3 * N`` cells (15 replicas at N = 5): the search passes one (6, 5)
+block, so autograd sums the replicas' gradients into its reward; a per-replica block (15, 6, 5)
+is accepted too, for a caller that wants each replica's own gradient.
 
 An expert whose weight is exactly 0 (wiped out by XNAS, or not sampled by GDAS) is dropped from
 the computation: its module runs neither forward nor backward (XNAS section 3.2: wipeout saves

@@ -6,13 +6,21 @@ the network weights take an SGD step on a batch of the training half, then the a
 takes a step on a batch of the validation half.
 
 - **XNAS** (Nayman et al., NeurIPS 2019, Algorithm 1): the mixing weights ``p`` are the core's
-  normalized expert weights. For the validation batch they enter the network as leaf tensors,
-  one (edges, ops) block per cell *replica*, and the reward of expert i of edge e is
-  ``R = -dL_val / dp_{e,i}`` per replica (= ``-grad_x L . f_i(x)``, the paper's eq. 5, since the
-  edge output is ``sum_i p_i f_i``), clipped to [-L, L], averaged over replicas, then one
-  ``XNASCore.step`` (exponentiated gradient + wipeout). The core's horizon is
-  T = epochs x validation batches x batch size x replications of the cell type, the paper's
-  "validation images x epochs x cells" (section 3.2), which sets eta per cell type.
+  normalized expert weights, one (edges, ops) block per cell type, shared by every replica of
+  that type (NB201: 15 cells; DARTS: 6 normal, 2 reduce). For the validation batch each block
+  enters the network as one leaf tensor, so autograd sums the replicas' gradients, as DARTS,
+  xautodl and archai do for their shared alphas, and the reward of expert i of edge e is
+  ``R = -dL_val / dp_{e,i}`` (= ``-sum over replicas of grad_x L . f_i(x)``, the paper's eq. 5
+  for an edge output ``sum_i p_i f_i``), clipped to [-L, L], then one ``XNASCore.step``
+  (exponentiated gradient + wipeout). ``L_val`` is the batch's mean cross-entropy. One
+  validation batch is one round, so the core's horizon is T = epochs x validation batches, the
+  number of updates applied, in both the learning rate and the wipeout (``core``'s docstring
+  derives why). Two differences from the paper's wording: its CIFAR-10 example counts T as
+  validation images x epochs x cells (one round per image and per replica, a far smaller
+  rate), and it speaks of one forecaster per edge of each cell; here every replica's edge
+  shares its type's forecaster, as in the DARTS supernet it builds on. An earlier version
+  averaged per-replica rewards while counting replicas in T: its updates were about 15x too
+  small on NB201 (log-weights moved by about 0.003 on the README's command).
 - **DARTS** (first order): ``p = softmax(alpha)``, alpha by Adam on the validation loss
   (lr 3e-4, betas (0.5, 0.999), weight decay 1e-3: ``train_search.py``).
 - **GDAS** (Dong & Yang, CVPR 2019): each forward samples one op per edge by Gumbel-softmax with
@@ -70,13 +78,12 @@ class SupernetConfig:
 def xnas_rewards(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
                  p: dict[str, np.ndarray], bound: float, autocast: bool = False
                  ) -> tuple[dict[str, np.ndarray], torch.Tensor, torch.Tensor]:
-    """Per cell type the reward (edges, ops): ``-dL/dp`` of each replica, clipped to
-    [-bound, bound], averaged over replicas; also the loss and the logits."""
+    """Per cell type the reward (edges, ops): ``-dL/dp`` of the type's shared mixing weights
+    (autograd sums its replicas' gradients), clipped to [-bound, bound]; also the loss and the
+    logits."""
     device = x.device
-    leaves = {}
-    for name, (replicas, _, _) in model.cell_types.items():
-        block = torch.as_tensor(p[name], dtype=torch.float32, device=device)
-        leaves[name] = block.unsqueeze(0).repeat(replicas, 1, 1).requires_grad_(True)
+    leaves = {name: torch.as_tensor(p[name], dtype=torch.float32, device=device)
+              .clone().requires_grad_(True) for name in model.cell_types}
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
         logits = model(x, leaves)
         loss = functional.cross_entropy(logits.float(), y)
@@ -85,7 +92,7 @@ def xnas_rewards(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     rewards = {}
     for name, grad in zip(names, grads, strict=True):
         g = torch.zeros_like(leaves[name]) if grad is None else grad
-        rewards[name] = (-g).clamp(-bound, bound).mean(dim=0).double().cpu().numpy()
+        rewards[name] = (-g).clamp(-bound, bound).double().cpu().numpy()
     return rewards, loss.detach(), logits.detach()
 
 
@@ -96,15 +103,14 @@ class XNASMethod:
 
     def __init__(self, model: nn.Module, config: SupernetConfig, steps: int) -> None:
         self.types = model.cell_types
-        groups, replications = [], {}
-        for name, (replicas, edges, _) in self.types.items():
+        groups = []
+        for name, (_, edges, _) in self.types.items():
             groups += [name] * edges
-            replications[name] = replicas
         n_ops = {ops for _, _, ops in self.types.values()}.pop()
         self.config = config
+        # T = steps: one update per validation batch (module docstring)
         self.core = XNASCore(n_experts=n_ops, groups=groups, horizon_steps=steps,
-                             bound=config.bound, zeta=config.zeta, replications=replications,
-                             samples_per_step=config.batch_size)
+                             bound=config.bound, zeta=config.zeta)
 
     def mixing(self) -> dict[str, np.ndarray]:
         p, out, start = self.core.probabilities(), {}, 0
@@ -127,7 +133,6 @@ class XNASMethod:
     def diagnostics(self) -> dict:
         return {"wipeout_step": self.core.wipeout_steps.tolist(),
                 "eta": {g: float(e) for g, e in self.core.eta_by_group.items()},
-                "horizon": {g: int(t) for g, t in self.core.horizons.items()},
                 "steps": self.core.t, "horizon_steps": self.core.horizon_steps}
 
 
