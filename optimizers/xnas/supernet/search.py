@@ -20,7 +20,8 @@ takes a step on a batch of the validation half.
   rate), and it speaks of one forecaster per edge of each cell; here every replica's edge
   shares its type's forecaster, as in the DARTS supernet it builds on. An earlier version
   averaged per-replica rewards while counting replicas in T: its updates were about 15x too
-  small on NB201 (log-weights moved by about 0.003 on the README's command).
+  small on NB201 (log-weights moved by about 0.003 on the README's command, as a review
+  measured).
 - **DARTS** (first order): ``p = softmax(alpha)``, alpha by Adam on the validation loss
   (lr 3e-4, betas (0.5, 0.999), weight decay 1e-3: ``train_search.py``).
 - **GDAS** (Dong & Yang, CVPR 2019): each forward samples one op per edge by Gumbel-softmax with
