@@ -15,13 +15,12 @@ takes a step on a batch of the validation half.
   (exponentiated gradient + wipeout). ``L_val`` is the batch's mean cross-entropy. One
   validation batch is one round, so the core's horizon is T = epochs x validation batches, the
   number of updates applied, in both the learning rate and the wipeout (``core``'s docstring
-  derives why). Two differences from the paper's wording: its CIFAR-10 example counts T as
-  validation images x epochs x cells (one round per image and per replica, a far smaller
-  rate), and it speaks of one forecaster per edge of each cell; here every replica's edge
-  shares its type's forecaster, as in the DARTS supernet it builds on. An earlier version
-  averaged per-replica rewards while counting replicas in T: its updates were about 15x too
-  small on NB201 (log-weights moved by about 0.003 on the README's command, as a review
-  measured).
+  derives why). The difference from the paper: its CIFAR-10 example counts T as validation
+  images x epochs x cells (one round per image and per replica, a far smaller rate); here
+  the batch's mean loss and the replicas' summed gradient make one reward of one round. An
+  earlier version averaged per-replica rewards while counting replicas in T: its updates were
+  about 15x too small on NB201 (log-weights moved by about 0.003 on the README's command, as a
+  review measured).
 - **DARTS** (first order): ``p = softmax(alpha)``, alpha by Adam on the validation loss
   (lr 3e-4, betas (0.5, 0.999), weight decay 1e-3: ``train_search.py``).
 - **GDAS** (Dong & Yang, CVPR 2019): each forward samples one op per edge by Gumbel-softmax with
