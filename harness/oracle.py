@@ -231,7 +231,10 @@ class Oracle:
         )
         self.n_queries += 1
         self.seconds += cost
-        free = {name: float(self.measure(arch, name)) for name in self._free_metrics}
+        free = {}
+        for name in self._free_metrics:  # the arch is validated: look up directly, count
+            free[name] = float(self.benchmark.query(arch, name, self.fidelity))
+            self.free_queries[name] = self.free_queries.get(name, 0) + 1
         feasible = bool(self.problem.feasible(free)) if self.problem is not None else True
         if self.benchmark.resumable:
             self._paused[tuple(int(a) for a in arch)] = fidelity

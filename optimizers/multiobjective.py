@@ -108,6 +108,8 @@ class MultiObjectiveOptimizer(Optimizer):
         """``draw()``, redrawn up to ``MAX_RESAMPLES`` times while it is infeasible (a free
         check) or in ``seen``; the last draw is taken anyway."""
         arch = draw()
+        if seen is None and not self._require_problem().constraints:
+            return arch
         for _ in range(MAX_RESAMPLES):
             if (seen is None or tuple(np.asarray(arch).ravel().tolist()) not in seen) and (
                     self.feasible(arch)[0]):
