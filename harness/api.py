@@ -42,6 +42,8 @@ def run_experiment(
     address: str | None = None,
     progress: bool = False,
     threads: int | None = None,
+    objectives: Sequence[str] = (),
+    constraints: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Run every (benchmark, optimizer, seed) of the grid that ``out`` does not hold yet and
     return one row of final results per job (``harness.summary.final_row``: benchmark,
@@ -59,7 +61,10 @@ def run_experiment(
     (default: ``OMP_NUM_THREADS`` if set, else the cores divided by ``workers``). Ctrl-C raises
     ``harness.interrupts.Interrupted`` once the running jobs are finished or ended (what
     finished is kept; a rerun resumes). The folder is in ``DataFrame.attrs["out"]``, the number
-    of jobs run now in ``attrs["ran"]``.
+    of jobs run now in ``attrs["ran"]``. ``objectives`` and ``constraints``: as the CLI's
+    repeatable ``--objectives`` and ``--constraint`` (``["valid_acc,latency"]``,
+    ``["latency<=15ms"]``; see ``harness.objectives``); a multi-objective run's row holds
+    ``hypervolume``, ``hv_regret``, ``front_size`` and its final ``front``.
     """
     import pandas as pd
 
@@ -71,6 +76,7 @@ def run_experiment(
     args.seeds, args.budget = str(seeds), str(budget)
     args.fidelity, args.noise, args.settings = fidelity, noise, list(settings)
     args.jobs, args.executor, args.address = workers, executor, address
+    args.objectives, args.constraints = list(objectives), list(constraints)
     jobs, config = cli.make_jobs(args)
     folder = Path(out) if out is not None else cli.default_out(config)
     if threads is None:

@@ -241,3 +241,14 @@ def test_cli_runs_a_per_benchmark_multi_objective_grid_and_its_report(tmp_path, 
         cells = [c.strip() for c in row.split("|")[3:5]]
         assert cells[("mo-rs", "mo-re").index(winner)].startswith("**"), row
     assert (tmp_path / "report" / "figures" / "mo-nb201-cifar10.png").stat().st_size > 10_000
+
+
+def test_python_api_takes_objectives_and_constraints(tmp_path):
+    from harness.api import run_experiment
+
+    frame = run_experiment("mo-re", "nb201-cifar10", seeds=1, budget=20, out=tmp_path / "api",
+                           objectives=["valid_acc,latency"], constraints=["latency<=15ms"])
+    row = frame.iloc[0]
+    bench = benchmarks.load("nb201-cifar10")
+    archs = np.stack([bench.space.from_string(f["arch"]) for f in row["front"]])
+    assert (bench.query(archs, "latency") <= 0.015).all() and row["hv_regret"] > 0
