@@ -9,6 +9,6 @@
 from __future__ import annotations
 
 from benchmarks.base import Benchmark, Metric
-from benchmarks.registry import load, names
+from benchmarks.registry import load, names, use_nb201_tables
 
-__all__ = ["Benchmark", "Metric", "load", "names"]
+__all__ = ["Benchmark", "Metric", "load", "names", "use_nb201_tables"]

@@ -12,11 +12,19 @@ Fidelities: ``hp200`` (the 200-epoch schedule, default) and ``hp12`` (the 12-epo
 ``query`` returns the seed mean unless an ``rng`` is given, in which case it returns one seed's
 value drawn uniformly from that arch's seeds, as one real training run would. The mean is the
 default because ``query`` is the ground truth for regret and reports; the oracle draws a seed.
+
+Tables: the shipped ones (built from the public record: per-seed validation values at hp200
+only, seed means at hp12, learning curves for 200 nb201-cifar10 archs), or a build from the
+official NATS-Bench archive (``tables=DIR``, see ``benchmarks.build.nb201_archive``): per-seed
+values at hp12 too, and per-epoch curves of every arch at both schedules, memory-mapped on first
+use. ``capabilities()`` says which the loaded tables have; a partial build is refused.
 """
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -39,14 +47,26 @@ _SPLITS = {
 }
 
 
-@lru_cache(maxsize=1)
-def _store() -> TableStore:
-    return TableStore(DATA_ROOT / "nb201")
+CURVE_METRICS = ("train_acc", "train_loss", "valid_acc", "valid_loss", "test_acc", "test_loss")
 
 
-@lru_cache(maxsize=1)
-def _space() -> NB201Space:
-    return NB201Space(_store().load("arch_of_row"))
+class PartialBuildError(ValueError):
+    """Tables built from a partial archive: they lack archs, so they cannot serve a search."""
+
+
+@lru_cache(maxsize=4)
+def _store(folder: str | None = None) -> TableStore:
+    return TableStore(Path(folder) if folder else DATA_ROOT / "nb201")
+
+
+@lru_cache(maxsize=4)
+def _space(folder: str | None = None) -> NB201Space:
+    return NB201Space(_store(folder).load("arch_of_row"))
+
+
+def tables_folder(tables: str | Path | None) -> str | None:
+    """The canonical form of a ``tables`` option: an absolute path, or None (shipped)."""
+    return None if tables is None else str(Path(tables).expanduser().resolve())
 
 
 class NB201Benchmark(Benchmark):
@@ -57,19 +77,38 @@ class NB201Benchmark(Benchmark):
     fidelities = ("hp200", "hp12")
     default_fidelity = "hp200"
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, tables: str | Path | None = None,
+                 allow_partial: bool = False) -> None:
+        """``tables``: a folder built by ``python -m benchmarks.build.nb201`` (None: the shipped
+        tables). A partial build (from an archive lacking records) is refused unless
+        ``allow_partial``, for inspecting what it holds (its missing archs read NaN);
+        ``benchmarks.load``, and so every search, never passes it."""
         if name not in DATASETS:
             raise ValueError(f"unknown NB201 benchmark {name!r}; accepted: {', '.join(DATASETS)}")
         self.name = name
         self.dataset = ds = DATASETS[name]
-        store = _store()
-        self.space = _space()
+        self.tables = folder = tables_folder(tables)
+        if folder is not None and not (Path(folder) / "MANIFEST.json").is_file():
+            raise ValueError(f"{folder} holds no NB201 tables (no MANIFEST.json): build them "
+                             "with python -m benchmarks.build.nb201 --official-archive DIR "
+                             "--out " + folder)
+        store = self._store = _store(folder)
+        build = store.manifest.get("build", {})
+        self.partial = bool(build.get("partial"))
+        if self.partial and not allow_partial:
+            raise PartialBuildError(
+                f"{folder} was built from a partial archive ({build.get('records')} of "
+                f"{N_ARCHS} archs, built with --allow-partial): it cannot serve a search or its "
+                "ground truth; build from the whole archive")
+        self.tables_from = build.get("from", "public-record")
+        self.space = _space(folder)
         self.checksum = store.checksum
+        per_seed = tuple(f for f in ("hp200", "hp12") if store.has(f"{ds}.valid_acc.{f}.seeds"))
         by_code = self.space._row_of_code  # row of each code: tables below become code-indexed
         valid_split, test_split = _SPLITS[ds]
         self.metrics = {
             "valid_acc": Metric("valid_acc", "top-1 validation accuracy (%)", valid_split,
-                                validation=True, per_seed=("hp200",)),
+                                validation=True, per_seed=per_seed),
             "test_acc": Metric("test_acc", "top-1 test accuracy (%), seed mean", test_split,
                                validation=False),
             "train_time": Metric("train_time", "training seconds of the schedule on the search "
@@ -87,16 +126,20 @@ class NB201Benchmark(Benchmark):
                               unit="s"),
         }
         seeds = store.load(f"{ds}.valid_acc.hp200.seeds")[by_code]
-        self._seed_values = seeds
-        self._seed_counts = (~np.isnan(seeds)).sum(axis=1)
+        self._seed_values = {f: store.load(f"{ds}.valid_acc.{f}.seeds")[by_code]
+                             for f in per_seed}
+        self._seed_counts = {f: (~np.isnan(v)).sum(axis=1) for f, v in self._seed_values.items()}
         train_time = store.load(f"{ds}.train_time.hp200")[by_code]
         params = store.load(f"{ds}.params")[by_code]
         latency = store.load(f"{ds}.latency")[by_code]
         # closed form of the network (benchmarks.networks.nb201_cost): equals the official
         # records' flop; code order, like the tables
         flops = nb201_cost.flops(self.space.from_index(by_code), ds)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a partial build's missing archs
+            valid200 = np.nanmean(seeds, axis=1)
         self._tables: dict[tuple[str, str], np.ndarray] = {
-            ("valid_acc", "hp200"): np.nanmean(seeds, axis=1),
+            ("valid_acc", "hp200"): valid200,
             ("test_acc", "hp200"): store.load(f"{ds}.test_acc.hp200")[by_code],
             ("valid_acc", "hp12"): store.load(f"{ds}.valid_acc.hp12")[by_code],
             ("test_acc", "hp12"): store.load(f"{ds}.test_acc.hp12")[by_code],
@@ -140,8 +183,9 @@ class NB201Benchmark(Benchmark):
         uniformly among the seeds the arch was trained with; others return their seed mean.
         """
         table = self._table(metric, fidelity)
-        if rng is not None and (fidelity or self.default_fidelity) in self.metrics[metric].per_seed:
-            return self._query_one_seed(archs, rng)
+        fidelity = fidelity or self.default_fidelity
+        if rng is not None and fidelity in self.metrics[metric].per_seed:
+            return self._query_one_seed(archs, rng, fidelity)
         if type(archs) is tuple or type(archs) is list or getattr(archs, "ndim", 2) == 1:
             return self._query_scalar(table, archs)
         archs = np.asarray(archs)
@@ -166,11 +210,12 @@ class NB201Benchmark(Benchmark):
             self.space.validate(np.asarray(arch))
         return float(table[a0 * r0 + a1 * r1 + a2 * r2 + a3 * r3 + a4 * r4 + a5 * r5])
 
-    def _query_one_seed(self, archs, rng: np.random.Generator) -> np.ndarray | float:
+    def _query_one_seed(self, archs, rng: np.random.Generator,
+                        fidelity: str) -> np.ndarray | float:
         archs = self.space.validate(archs)
         codes = self.space.code(np.atleast_2d(archs))
-        pick = (rng.random(codes.size) * self._seed_counts[codes]).astype(np.int64)
-        values = self._seed_values[codes, pick]
+        pick = (rng.random(codes.size) * self._seed_counts[fidelity][codes]).astype(np.int64)
+        values = self._seed_values[fidelity][codes, pick]
         return float(values[0]) if archs.ndim == 1 else values
 
     def cost(self, archs: np.ndarray, fidelity: str | None = None) -> np.ndarray | float:
@@ -189,11 +234,67 @@ class NB201Benchmark(Benchmark):
         """Every arch, in official row order."""
         return self.space.from_index(np.arange(N_ARCHS))
 
-    def learning_curves(self, archs: np.ndarray, metric: str = "valid_acc") -> np.ndarray:
-        """Per-epoch curves of the 200-epoch schedule (seed mean) where the public record has
-        them: nb201-cifar10, rows 0-199. NaN rows for archs without one."""
-        if self.dataset != "cifar10":
-            raise ValueError(f"{self.name} has no learning curves; only nb201-cifar10 has them")
+    # --- curves and capabilities -------------------------------------------------------
+    def curve_metrics(self, fidelity: str | None = None) -> tuple[str, ...]:
+        """The metrics with a per-epoch curve at ``fidelity`` for every arch (empty: none).
+        Shipped tables: none (nb201-cifar10 has train/valid curves for 200 archs only, served by
+        ``learning_curves`` all the same). Archive build: all six, except at hp200 on cifar100
+        and ImageNet16-120, whose x-valid and x-test NATS-Bench evaluated at the last epoch
+        only (train curves remain)."""
+        fidelity = self.check_fidelity(fidelity)
+        if self.tables_from != "official-archive":
+            return ()
+        return tuple(m for m in CURVE_METRICS
+                     if np.isfinite(self._archive_curve(m, fidelity)[0, 0, 0]))
+
+    def capabilities(self) -> dict:
+        """What the loaded tables can serve, for predictors and protocols to check before they
+        start: per-epoch curves (which metrics, at which fidelity, for how many archs) and the
+        fidelities with one value per training seed."""
+        if self.tables_from == "official-archive":
+            curves = {f: list(self.curve_metrics(f)) for f in self.fidelities}
+            curve_archs = N_ARCHS
+        else:
+            shipped = self.dataset == "cifar10"
+            curves = {"hp200": ["train_acc", "valid_acc"] if shipped else [], "hp12": []}
+            curve_archs = int(_curve_rows().size) if shipped else 0
+        return {"tables": self.tables_from, "checksum": self.checksum,
+                "curves": curves, "curve_archs": curve_archs,
+                "per_seed": {"valid_acc": list(self.metrics["valid_acc"].per_seed)}}
+
+    def _archive_curve(self, metric: str, fidelity: str) -> np.ndarray:
+        return _archive_curve(self.tables, f"{self.dataset}.curves.{fidelity}.{metric}")
+
+    def learning_curves(self, archs: np.ndarray, metric: str = "valid_acc",
+                        fidelity: str | None = None, seed: int | None = None) -> np.ndarray:
+        """Per-epoch curves of the schedule at ``fidelity`` (default hp200), one row per arch:
+        the seed mean, or the ``seed``-th training seed's (0, 1, 2 in ascending seed order;
+        NaN where the arch has fewer). Shipped tables: nb201-cifar10 at hp200, train_acc and
+        valid_acc, rows 0-199 (seed mean only), NaN rows for other archs. An archive build:
+        every arch, the metrics of ``curve_metrics``."""
+        fidelity = self.check_fidelity(fidelity)
+        if self.tables_from == "official-archive":
+            available = self.curve_metrics(fidelity)
+            if metric not in available:
+                raise ValueError(
+                    f"{self.name} has no per-epoch {metric!r} curve at {fidelity}; accepted: "
+                    f"{', '.join(available) or 'none'}")
+            rows = np.atleast_1d(self.space.to_index(np.atleast_2d(archs)))
+            curves = np.asarray(self._archive_curve(metric, fidelity)[rows], dtype=np.float64)
+            if seed is None:
+                with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # epochs never evaluated
+                    return np.nanmean(curves, axis=1)
+            if not 0 <= seed < curves.shape[1]:
+                raise ValueError(f"bad seed {seed}; accepted: 0..{curves.shape[1] - 1}")
+            return curves[:, seed]
+        if seed is not None:
+            raise ValueError(f"{self.name} (shipped tables) has seed-mean curves only; per-seed "
+                             "curves need tables built from the official archive (--nb201-tables)")
+        if self.dataset != "cifar10" or fidelity != "hp200":
+            raise ValueError(f"{self.name} has no learning curves at {fidelity} in the shipped "
+                             "tables (only nb201-cifar10 at hp200, 200 archs); build tables from "
+                             "the official archive for every arch (--nb201-tables)")
         if metric not in ("train_acc", "valid_acc"):
             raise ValueError(f"unknown curve {metric!r}; accepted: train_acc, valid_acc")
         curves = _curves(metric)
@@ -204,6 +305,12 @@ class NB201Benchmark(Benchmark):
         out = np.full((rows.size, curves.shape[1]), np.nan)
         out[found] = curves[position[found]]
         return out
+
+
+@lru_cache(maxsize=64)
+def _archive_curve(folder: str, stem: str) -> np.ndarray:
+    """One curve table of an archive build, checked once, then memory-mapped."""
+    return _store(folder).load(stem, mmap=True)
 
 
 @lru_cache(maxsize=1)

@@ -96,19 +96,34 @@ class TableStore:
         joined = "".join(f"{k}:{v};" for k, v in sorted(self._tables.items()))
         return hashlib.sha256(joined.encode()).hexdigest()
 
-    def load(self, stem: str) -> np.ndarray:
-        """Load ``<stem>.npy`` after checking its SHA-256 against the manifest."""
+    def has(self, stem: str) -> bool:
+        """Whether the manifest lists ``<stem>.npy``."""
+        return f"{stem}.npy" in self._tables
+
+    def load(self, stem: str, mmap: bool = False) -> np.ndarray:
+        """Load ``<stem>.npy`` after checking its SHA-256 against the manifest. ``mmap``: hash
+        the file in blocks, then map it read-only (large tables: only the rows read are paged
+        in)."""
         name = f"{stem}.npy"
         expected = self._tables.get(name)
         if expected is None:
             raise DataIntegrityError(f"table {name} is not in {self.folder / MANIFEST}")
+        if mmap:
+            digest = hashlib.sha256()
+            with open(self.folder / name, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 22), b""):
+                    digest.update(block)
+            self._check(name, expected, digest.hexdigest())
+            return np.load(self.folder / name, mmap_mode="r", allow_pickle=False)
         raw = (self.folder / name).read_bytes()
-        actual = hashlib.sha256(raw).hexdigest()
+        self._check(name, expected, hashlib.sha256(raw).hexdigest())
+        array = np.load(io.BytesIO(raw), allow_pickle=False)
+        array.flags.writeable = False
+        return array
+
+    def _check(self, name: str, expected: str, actual: str) -> None:
         if actual != expected:
             raise DataIntegrityError(
                 f"checksum mismatch for {self.folder / name}: manifest {expected[:12]}..., "
                 f"file {actual[:12]}...; rebuild the tables"
             )
-        array = np.load(io.BytesIO(raw), allow_pickle=False)
-        array.flags.writeable = False
-        return array

@@ -22,8 +22,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--arch", help="the arch in the space's string form")
     which.add_argument("--index", type=int, help="official row index (tabular spaces)")
+    parser.add_argument("--nb201-tables", default=None, metavar="DIR",
+                        help="nb201-*: tables built from the official NATS-Bench archive "
+                        "(python -m benchmarks.build.nb201 --official-archive); default: shipped")
     args = parser.parse_args(argv)
     try:
+        if args.nb201_tables is not None:
+            benchmarks.use_nb201_tables(args.nb201_tables)
         bench = benchmarks.load(args.bench)
     except ValueError as error:
         parser.error(str(error))

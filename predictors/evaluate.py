@@ -235,6 +235,17 @@ def _is_zero_cost(predictor: str) -> bool:
                                                          ZeroCostPredictor)
 
 
+def _no_curves_reason(bench: Benchmark) -> str:
+    """Why ``bench`` has no validation curves: its own refusal where it gives one (NB201's
+    shipped tables, or the epochs an archive never evaluated)."""
+    if hasattr(bench, "learning_curves") and hasattr(bench, "all_archs"):
+        try:
+            bench.learning_curves(bench.all_archs()[:1], "valid_acc")
+        except ValueError as error:
+            return str(error)
+    return f"{bench.name} has no per-epoch learning curves"
+
+
 def unmet_needs(bench: Benchmark, needs: frozenset[str], predictor: str = "") -> list[str]:
     """A sentence per need of a predictor that this evaluation cannot meet on ``bench``."""
     missing = []
@@ -256,7 +267,7 @@ def unmet_needs(bench: Benchmark, needs: frozenset[str], predictor: str = "") ->
         elif need == "zc" and zc_pool(bench.name).shape[0] == 0:
             missing.append(f"'zc' (no NAS-Bench-Suite-Zero scores for {bench.name})")
         elif need == "curve" and curve_pool(bench.name).shape[0] == 0:
-            missing.append(f"'curve' ({bench.name} has no per-epoch learning curves)")
+            missing.append(f"'curve' ({_no_curves_reason(bench)})")
     return missing
 
 
@@ -556,6 +567,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "--data-dir) or read NAS-Bench-Suite-Zero's scores (default compute)")
     parser.add_argument("--data-dir", default=None,
                         help="CIFAR-10 python-batch folder (cifar-10-batches-py) for proxies")
+    parser.add_argument("--nb201-tables", default=None, metavar="DIR",
+                        help="answer the nb201-* benchmarks from tables built from the official "
+                        "NATS-Bench archive (python -m benchmarks.build.nb201 --official-archive):"
+                        " curves for every arch; default: the shipped tables (nb201-cifar10 "
+                        "curves for 200 archs)")
     parser.add_argument("--quiet", action="store_true", help="no line per job")
     parser.add_argument("--check-against", default=None, metavar="BASELINE",
                         help="a Kendall-tau regression check: evaluate on the splits of "
@@ -704,6 +720,8 @@ def evaluate_predictor(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.nb201_tables is not None:
+        benchmarks.use_nb201_tables(args.nb201_tables)
     if args.check_against is not None:
         return tau_check.main(args, parser)
     try:

@@ -3,6 +3,7 @@
 Usage::
 
     python -m benchmarks.build.nb201 --source ../shared/data/nb201 [--out benchmarks/data/nb201]
+    python -m benchmarks.build.nb201 --official-archive DIR [--out DIR]  # see nb201_archive
 
 Reads the public sources described in ``../shared/data/PROVENANCE.md`` (CSV files and a few pickles;
 pickles are read here, at build time, never at run time), cross-checks them against each other and
@@ -24,6 +25,12 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.build.common import write_tables
+from benchmarks.build.nb201_archive import (
+    ARCHIVE_NAME,
+    CURVE_DTYPES,
+    build_from_archive,
+    write_manifest_and_provenance,
+)
 from benchmarks.spaces.nb201 import N_ARCHS, NB201Space
 
 DATASETS = ("cifar10", "cifar100", "imagenet16-120")
@@ -236,13 +243,41 @@ def check_against_official(source: Path, tables, arch_strings, sources_read) -> 
 
 
 PROVENANCE_TEMPLATE = Path(__file__).with_name("nb201_provenance.md")
+DEFAULT_OUT = Path(__file__).parents[1] / "data" / "nb201"
+# a build from the official archive: hundreds of MB, never committed (.gitignore)
+ARCHIVE_OUT = Path(__file__).parents[1] / "data" / "nb201-official"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, required=True, help="the shared data/nb201 folder")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parents[1] / "data" / "nb201")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--source", type=Path, help="the shared data/nb201 folder")
+    source.add_argument("--official-archive", type=Path, metavar="DIR",
+                        help=f"the official NATS-Bench archive folder ({ARCHIVE_NAME}): "
+                        "tables with per-epoch curves and per-seed hp12 values for every arch "
+                        f"(default --out {ARCHIVE_OUT})")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"output folder (default {DEFAULT_OUT} from --source, "
+                        f"{ARCHIVE_OUT} from --official-archive)")
+    parser.add_argument("--curve-dtype", choices=CURVE_DTYPES, default="float32",
+                        help="storage of the archive's curves (default float32: within 4e-6 of "
+                        "the archive; float16 halves the size, within 0.03 accuracy points)")
+    parser.add_argument("--allow-partial", action="store_true",
+                        help="build from an archive that lacks records; the output is marked "
+                        "partial and loaders refuse it for search")
     args = parser.parse_args(argv)
+    if args.official_archive is not None:
+        try:
+            entry = build_from_archive(args.official_archive, args.out or ARCHIVE_OUT,
+                                       args.curve_dtype, args.allow_partial)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        write_manifest_and_provenance(args.out or ARCHIVE_OUT, entry, args.official_archive)
+        return 0
+    if args.curve_dtype != "float32" or args.allow_partial:
+        parser.error("--curve-dtype and --allow-partial apply to --official-archive only")
+    args.out = args.out or DEFAULT_OUT
     tables, sources_read = build(args.source)
     write_tables(args.out, tables, sources_read, args.source, PROVENANCE_TEMPLATE.read_text())
     return 0
