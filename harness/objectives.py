@@ -126,6 +126,9 @@ def parse_objectives(text: str, bench) -> tuple[Objective, ...]:
     names = [part.strip() for part in text.split(",") if part.strip()]
     if not names:
         raise ValueError(f"empty --objectives {text!r}: give e.g. {bench.objective},latency")
+    if len(names) > 1 and not bench.free_metrics:
+        raise ValueError(f"--objectives {text!r}: {bench.name} has no free cost metric (none in "
+                         "its public record): it is single-objective only")
     out, seen = [], set()
     for part in names:
         name, _, direction = part.partition(":")
@@ -159,6 +162,9 @@ def parse_objectives(text: str, bench) -> tuple[Objective, ...]:
 
 def parse_constraint(text: str, bench) -> Constraint:
     """``latency<=0.015`` (or ``15ms``) -> a constraint in the metric's unit."""
+    if not bench.free_metrics:
+        raise ValueError(f"--constraint {text!r}: {bench.name} has no free cost metric to "
+                         "bound (none in its public record)")
     match = _CONSTRAINT.match(text)
     if not match:
         raise ValueError(

@@ -316,8 +316,8 @@ def _problems(args: argparse.Namespace, loaded: dict, opts: dict[str, type]) -> 
                 if "nsga2" in opts:
                     import pymoo  # noqa: F401
             except ImportError as error:
-                raise ValueError(f"{error}: multi-objective runs need the mo extra: "
-                                 "pip install -e '.[mo]'") from None
+                raise ValueError(f"{error} (multi-objective runs need the mo extra: "
+                                 "pip install -e '.[mo]')") from None
             task_front(loaded[name], problem)  # bounds stored, built from this data
         out[name] = {"objectives": tuple(o.describe() for o in problem.objectives),
                      "constraints": tuple(c.describe() for c in problem.constraints)}

@@ -252,3 +252,22 @@ def test_python_api_takes_objectives_and_constraints(tmp_path):
     bench = benchmarks.load("nb201-cifar10")
     archs = np.stack([bench.space.from_string(f["arch"]) for f in row["front"]])
     assert (bench.query(archs, "latency") <= 0.015).all() and row["hv_regret"] > 0
+
+
+def test_tnb101_is_single_objective_and_a_missing_mo_extra_exits_2(monkeypatch, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli.main(["--optimizer", "mo-rs", "--bench", "tnb101-micro-jigsaw",
+                      "--objectives", "valid_top1,latency", "--seeds", "1", "--budget", "5"])
+    assert exit_info.value.code == 2
+    assert "single-objective only" in capsys.readouterr().err
+
+    def missing():
+        raise ImportError("No module named 'moocore'")
+
+    monkeypatch.setattr(run_cli, "moocore", missing)
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli.main(["--optimizer", "mo-rs", "--bench", "nb201-cifar10",
+                      "--objectives", "valid_acc,latency", "--seeds", "1", "--budget", "5"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "pip install -e '.[mo]'" in err and "Traceback" not in err
