@@ -271,3 +271,17 @@ def test_tnb101_is_single_objective_and_a_missing_mo_extra_exits_2(monkeypatch, 
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "pip install -e '.[mo]'" in err and "Traceback" not in err
+
+
+def test_stored_fronts_are_built_from_the_current_tables():
+    """A benchmark whose tables change needs its fronts rebuilt (python -m
+    benchmarks.build.pareto); runs refuse stale ones, and so does this test."""
+    index = json.loads((pareto.FOLDER / pareto.INDEX).read_text())
+    names = {entry["benchmark"] for entry in index.values()}
+    assert {"nb201-cifar10", "nb301-cifar10"} <= names
+    assert not any(n.startswith("tnb101") for n in names)  # no cost metric: single-objective
+    for name in names:
+        bench = benchmarks.load(name)
+        stored = [e for e in index.values() if e["benchmark"] == name]
+        assert {e["checksum"] for e in stored} == {bench.checksum}, name
+        assert len(stored) == 2 ** len(bench.free_metrics) - 1  # every non-empty set of costs
