@@ -129,6 +129,13 @@ def search_sections(exp: Experiment, a: SearchAnalysis, x: str, log_x: bool) -> 
     note = ("Regret is the benchmark's best validation value minus the recommended "
             "architecture's seed-mean validation value at the end of the run, mean ± standard "
             "error over seeds; lower is better, best per task in bold.")
+    constrained = {b: p["constraints"] for b, p in ((exp.config or {}).get("problems") or {})
+                   .items() if p.get("constraints")}
+    if constrained:
+        note += (" Constrained runs (" + "; ".join(f"{b}: {', '.join(c)}" for b, c in
+                                                   sorted(constrained.items()))
+                 + "): the best value is that of the best feasible architecture; an "
+                 "infeasible incumbent has no regret.")
     if unknown:
         note += (f" Where the optimum is unknown ({', '.join(unknown)}: a surrogate's space "
                  "cannot be enumerated) the table shows the final recommended validation value "
