@@ -333,3 +333,91 @@ def test_friedman_tests_the_complete_methods_and_says_why_it_cannot_run():
         "the Friedman test needs at least 3 methods; this experiment has 2 (a, b)")
     assert ranks.friedman({}) == (
         "the Friedman test needs at least 3 methods; this experiment has 0 (none)")
+
+
+# --- what a run records -----------------------------------------------------------------------
+def test_a_run_records_what_it_saw_and_how_it_was_set_up(raw):
+    import time
+
+    job = Job(BENCH, "re", 5, Budget(queries=12), fidelity="hp12", noise="mean",
+              config=(("population_size", 5),))
+    start = time.perf_counter()
+    table, manifest = run(job)
+    elapsed = time.perf_counter() - start
+    again, _ = run(job)
+    assert table.equals(again)  # the job's seed, not the clock, drives the optimizer and noise
+    types = {f.name: str(f.type) for f in table.schema}
+    assert {k: types[k] for k in ("step", "arch", "fidelity", "value", "cost", "cum_queries",
+                                  "cum_seconds", "best_observed", "incumbent", "incumbent_valid",
+                                  "incumbent_regret", "incumbent_test")} == {
+        "step": "int32", "arch": "string", "fidelity": "string", "value": "double",
+        "cost": "double", "cum_queries": "int32", "cum_seconds": "double",
+        "best_observed": "double", "incumbent": "string", "incumbent_valid": "double",
+        "incumbent_regret": "double", "incumbent_test": "double"}
+    # what the search saw: the 12-epoch seed mean, as configured
+    bench = benchmarks.load(BENCH)
+    archs = np.stack([bench.space.from_string(a) for a in table["arch"].to_pylist()])
+    assert set(table["fidelity"].to_pylist()) == {"hp12"}
+    np.testing.assert_array_equal(table["value"].to_numpy(),
+                                  bench.query(archs, "valid_acc", "hp12"))
+    assert manifest["job"] == {"benchmark": BENCH, "optimizer": "re", "seed": 5,
+                               "budget": {"queries": 12, "seconds": None}, "fidelity": "hp12",
+                               "noise": "mean", "config": {"population_size": 5}}
+    oracle = manifest["oracle"]
+    assert (oracle["fidelity"], oracle["noise"], oracle["objective"], oracle["served"]) == (
+        "hp12", "mean", "valid_acc", "mean")
+    assert manifest["data"] == {"benchmark_kind": "tabular", "checksum": bench.checksum}
+    assert manifest["optimizer_config"]["population_size"] == 5
+    assert {"numpy", "pyarrow"} <= set(manifest["versions"])
+    assert "diagnostics" in manifest and "plugin" not in manifest  # a built-in optimizer
+    assert manifest["spent"]["queries"] == 12
+    wall = manifest["wall_seconds"]
+    assert isinstance(wall, float) and 0 <= wall <= elapsed + 0.0005  # rounded to 3 decimals
+    last = table.slice(table.num_rows - 1).to_pylist()[0]
+    assert {k: manifest["final"][k] for k in ("incumbent", "incumbent_valid", "incumbent_test",
+                                              "incumbent_regret")} == {
+        k: last[k] for k in ("incumbent", "incumbent_valid", "incumbent_test", "incumbent_regret")}
+    # one training seed's value is served at hp200 with noise "seed", and the manifest says so
+    _, seeded = run(Job(BENCH, "rs", 0, Budget(queries=2)))
+    assert seeded["oracle"]["served"] == "seed"
+    _, hp12_seeded = run(Job(BENCH, "rs", 0, Budget(queries=2), fidelity="hp12"))
+    assert hp12_seeded["oracle"]["served"] == "mean"  # the record has no seeds at hp12
+
+
+def test_a_seconds_budget_stops_before_the_evaluation_it_cannot_afford():
+    table, manifest = run(Job(BENCH, "rs", 1, Budget(seconds=20_000.0)))
+    assert 0 < manifest["spent"]["seconds"] <= 20_000.0
+    assert table["cum_seconds"].to_pylist()[-1] == pytest.approx(manifest["spent"]["seconds"])
+    with pytest.raises(RuntimeError, match="affords no evaluation"):
+        run(Job(BENCH, "rs", 1, Budget(seconds=1.0)))
+
+
+def test_a_task_without_test_metric_or_optimum_records_nulls():
+    table, manifest = run(Job("tnb101-micro-jigsaw", "rs", 0, Budget(queries=3)))
+    assert all(math.isnan(v) for v in table["incumbent_test"].to_pylist())
+    assert manifest["final"]["incumbent_test"] is None
+    assert manifest["final"]["incumbent_regret"] is not None  # its optimum is known
+    table, manifest = run(Job("nb301-cifar10", "rs", 0, Budget(queries=2)))
+    assert all(math.isnan(v) for v in table["incumbent_regret"].to_pylist())
+    assert manifest["final"]["incumbent_regret"] is None
+    assert manifest["final"]["incumbent_test"] is None
+
+
+def test_hyperparameter_overrides_apply_and_unknown_ones_are_refused():
+    from harness.search import make_config
+    from optimizers.regularized_evolution import RegularizedEvolution
+
+    assert make_config(RegularizedEvolution, {"sample_size": 4}).sample_size == 4
+    with pytest.raises(ValueError) as error:
+        make_config(RegularizedEvolution, {"size": 1, "pop": 2})
+    fields = ", ".join(sorted(f for f in RegularizedEvolution.Config.__dataclass_fields__))
+    assert str(error.value) == f"unknown hyperparameter(s) pop, size for re; accepted: {fields}"
+
+
+def test_a_job_describes_its_options_only_when_set():
+    plain = Job(BENCH, "rs", 0, Budget(queries=1)).describe()
+    assert "benchmark_options" not in plain and "optimizer_path" not in plain
+    full = Job(BENCH, "rs", 0, Budget(queries=1), benchmark_options=(("official_models", "/m"),),
+               optimizer_path="pkg.mod:Cls").describe()
+    assert full["benchmark_options"] == {"official_models": "/m"}
+    assert full["optimizer_path"] == "pkg.mod:Cls"
