@@ -10,9 +10,12 @@ validation accuracy through the oracle (each a counted query), and estimates eve
 reward with the unbiased importance-weighted estimator ``mean_s(z_s * 1[op_{s,e} = i] / p_{e,i})``.
 
 ``z_s`` is the sample's accuracy standardized within the step (minus the step mean, over the step
-standard deviation). The mean shift cancels in the normalized weights (it adds the same constant
-to every expert of an edge); the scaling makes the reward bound ``L`` mean "one standard
-deviation" on every benchmark, whatever its metric's units (accuracy in %, SSIM, a negative loss).
+standard deviation). A shift ``c`` of every value adds ``c * n_i / (K p_i)`` to expert i's
+estimate (``n_i`` of the K samples used it): the same ``c`` for every expert of an edge in
+expectation, so the normalized weights do not move on average, but not in any one step; centering
+removes that term's noise (a control variate) and makes the clipping symmetric. The scaling makes
+the reward bound ``L`` mean "one standard deviation" on every benchmark, whatever its metric's
+units (accuracy in %, SSIM, a negative loss).
 
 **The horizon.** Each step applies one reward per expert, the clipped mean over its
 ``samples_per_step = K`` samples, as a minibatch does: the run is Algorithm 1 with
