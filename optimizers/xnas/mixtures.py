@@ -11,7 +11,11 @@ weights into the recommended architecture. Two kinds:
 - ``DartsMixture``: per cell type, one op forecaster per edge of the DARTS cell (14 edges x 7
   ops) and one input forecaster per node over its pairs of inputs (1, 3, 6, 10 pairs): a node
   samples its input pair, then each chosen edge its op, as the discretized DARTS cell keeps two
-  incoming edges per node.
+  incoming edges per node. This differs from the paper (and from supernet mode here): there a
+  node mixes all of its k + 2 incoming edges, each over 8 ops including ``none``, with no input
+  experts, and the final cell keeps the two edges whose strongest non-``none`` op weighs most
+  (DARTS's ``genotype()``). A sampled architecture must have exactly two inputs per node, so
+  benchmark mode learns the pair choice with its own experts (and their own wipeout) instead.
 """
 
 from __future__ import annotations
