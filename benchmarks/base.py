@@ -75,6 +75,12 @@ class Benchmark:
         charged (``cost`` unless a benchmark says otherwise)."""
         return float(self.cost(arch, fidelity))
 
+    def observed_curve(self, arch: np.ndarray, fidelity: str | None = None) -> np.ndarray | None:
+        """The objective at every epoch up to ``fidelity`` of one training run of ``arch``, as
+        the run itself would have logged it (free: measured while training), or None where the
+        benchmark has no such curve."""
+        return None
+
     def fidelity_epochs(self, fidelity: str | None = None) -> int | None:
         """Training epochs of the schedule at ``fidelity`` (multi-fidelity methods rank the
         fidelities by it), or None when the benchmark has no epoch count for it."""

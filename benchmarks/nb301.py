@@ -180,6 +180,14 @@ class NB301Benchmark(Benchmark):
             out[start : start + CHUNK] = self._session.run(None, feeds)[0]
         return out
 
+    def observed_curve(self, arch: np.ndarray, fidelity: str | int | None = None) -> np.ndarray:
+        """Validation accuracy at epochs 1..N of ``arch`` (the surrogate's, as ``query`` gives
+        them epoch by epoch): what one training run to epoch N logs along the way."""
+        epoch = self.fidelity_epochs(fidelity)
+        arch = self.space.validate(arch)
+        curve = self._curve_one(tuple(arch.tolist()))
+        return curve[: epoch - self.epochs[0] + 1, 0].astype(np.float64)
+
     def _predict_curves(self, archs: np.ndarray) -> np.ndarray:
         """(n, epochs, 2) float32: validation accuracy and runtime of each arch at every epoch,
         in one model call per chunk (rows are arch-major)."""

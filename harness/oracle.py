@@ -100,6 +100,9 @@ class Observation:
     free: dict[str, float] = field(default_factory=dict)
     feasible: bool = True  # every constraint of the run holds
     resumed_from: str | None = None  # the fidelity a paused run was resumed from, if any
+    # with Oracle(curves=True), where the benchmark has them: the objective at every epoch of
+    # the run up to this fidelity, as the training run logs it (costs nothing more)
+    curve: tuple[float, ...] | None = None
 
 
 @dataclass
@@ -127,6 +130,7 @@ class Oracle:
     fidelity: str | None = None
     noise: str = "seed"
     problem: Problem | None = None  # objectives and constraints; None: the benchmark's objective
+    curves: bool = False  # attach each run's logged learning curve to its Observation
     n_queries: int = field(default=0, init=False)
     free_queries: dict[str, int] = field(default_factory=dict, init=False)
     seconds: float = field(default=0.0, init=False)
@@ -254,7 +258,14 @@ class Oracle:
             )
         )
         return Observation(value=value, metric=metric, fidelity=fidelity, cost=cost, noisy=noisy,
-                           free=free, feasible=feasible, resumed_from=resumed_from)
+                           free=free, feasible=feasible, resumed_from=resumed_from,
+                           curve=self._curve(arch, metric, fidelity))
+
+    def _curve(self, arch: np.ndarray, metric: str, fidelity: str) -> tuple[float, ...] | None:
+        if not self.curves or metric != self.objective:
+            return None
+        curve = self.benchmark.observed_curve(arch, fidelity)
+        return None if curve is None else tuple(float(v) for v in curve)
 
     @property
     def _free_metrics(self) -> tuple[str, ...]:

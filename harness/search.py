@@ -153,6 +153,7 @@ def run(job: Job) -> tuple[pa.Table, dict]:
     check_optimizer_fits(optimizer_cls, problem)
     plain = not (problem.multi or problem.constraints)  # a run as before objectives existed
     oracle = Oracle(bench, job.budget, rng=noise_rng, fidelity=job.fidelity, noise=job.noise,
+                    curves=getattr(optimizer_cls, "uses_curves", False),
                     problem=None if plain else problem)
     if problem.multi and job.workers != 1:
         raise ValueError("a multi-objective run has one simulated worker (its trajectory is "

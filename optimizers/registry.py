@@ -19,6 +19,7 @@ from optimizers.asha import ASHA
 from optimizers.bananas import Bananas
 from optimizers.base import Optimizer
 from optimizers.hyperband import Hyperband, SuccessiveHalving
+from optimizers.lce_stopping import BananasLCE, RegularizedEvolutionLCE
 from optimizers.local_search import LocalSearch
 from optimizers.mo_random_search import MORandomSearch
 from optimizers.mo_regularized_evolution import MORegularizedEvolution
@@ -32,7 +33,7 @@ from optimizers.xnas import XNAS
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls
     for cls in (RandomSearch, RegularizedEvolution, LocalSearch, Bananas, XNAS, Reinforce,
-                SuccessiveHalving, Hyperband, ASHA)
+                SuccessiveHalving, Hyperband, ASHA, RegularizedEvolutionLCE, BananasLCE)
 }
 GROUP = plugins.OPTIMIZER_GROUP
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")

@@ -268,3 +268,57 @@ def test_same_seed_same_result_in_another_process() -> None:
     assert json.loads(out) == here
     other, _ = run(Job("nb201-cifar10", "asha", 6, Budget(seconds=40_000), workers=4))
     assert other["arch"].to_pylist() != here["arch"]
+
+
+# --- learning-curve early stopping -----------------------------------------------------------
+def test_re_lce_stops_exactly_the_runs_whose_extrapolation_is_below_the_incumbent(nb301) -> None:
+    """One worker: each arch starts at epoch 20 (0.2 of 98); the next evaluation resumes it to
+    epoch 98 iff lce's extrapolation of its logged curve is not below the best 98-epoch value
+    so far (always, before the first)."""
+    from predictors.lce import LCEPredictor
+
+    table, manifest = run(Job("nb301-cifar10", "re-lce", 2, Budget(seconds=60_000)))
+    rows = table.to_pylist()
+    space = nb301.space
+    partial = [i for i, r in enumerate(rows) if r["fidelity"] == "epoch20"]
+    archs = np.stack([space.from_string(rows[i]["arch"]) for i in partial])
+    curves = nb301.learning_curves(archs)[:, :20]
+    predicted = LCEPredictor(final_epoch=98).predict(info={"curve": curves})
+    best, decided = -np.inf, 0
+    for k, i in enumerate(partial):
+        best = max([best] + [r["value"] for r in rows[:i] if r["fidelity"] == "epoch98"])
+        if i + 1 == len(rows) or abs(predicted[k] - best) < 1e-6:
+            continue  # the budget ended the run here, or too close to call in floating point
+        resumed = rows[i + 1]["fidelity"] == "epoch98"
+        assert resumed == (predicted[k] >= best), (k, predicted[k], best)
+        if resumed:
+            arch = archs[k]
+            assert rows[i + 1]["arch"] == rows[i]["arch"]
+            assert rows[i + 1]["resumed_from"] == "epoch20"
+            assert rows[i + 1]["cost"] == pytest.approx(
+                nb301.resumed_cost(arch, "epoch98") - nb301.resumed_cost(arch, "epoch20"))
+        decided += 1
+    stats = manifest["diagnostics"]
+    assert decided >= 10 and stats["stopped"] > 0 and stats["completed"] > 1
+    assert stats["stopped"] + stats["completed"] <= len(partial)
+    assert manifest["spent"]["seconds"] <= 60_000
+
+
+def test_lce_stopping_needs_one_schedule(nb201) -> None:
+    with pytest.raises(ValueError, match="epoch 40 of 200"):
+        run(Job("nb201-cifar10", "re-lce", 0, Budget(seconds=20_000)))
+
+
+def test_the_multi_fidelity_preset_grid() -> None:
+    from harness import run as run_cli
+
+    args = run_cli.build_parser().parse_args(["--preset", "multi-fidelity", "--seeds", "2"])
+    jobs, config = run_cli.make_jobs(args)
+    pairs = {(j.benchmark, j.optimizer) for j in jobs}
+    assert {j.workers for j in jobs} == {4} and config["workers"] == 4
+    assert config["budget"] == {"queries": None, "seconds": 172_800.0}
+    full = {"rs", "re", "bananas", "sh", "hyperband", "asha"}
+    benches = {"nb301-cifar10", "nb201-cifar10", "nb201-cifar100", "nb201-imagenet16-120"}
+    expected = {(b, o) for b in benches for o in full} | {
+        ("nb301-cifar10", "re-lce"), ("nb301-cifar10", "bananas-lce")}
+    assert pairs == expected and len(jobs) == 2 * len(expected)
