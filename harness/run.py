@@ -63,7 +63,7 @@ PROTOCOLS: dict[str, dict] = {
 
 # reinforce: defined on categorical spaces only; the multi-fidelity methods: they need two
 # fidelities with epochs (nb301, NB201; re-lce and bananas-lce: nb301), and have their own preset
-SUITE_EXCLUDED = ("reinforce", "sh", "hyperband", "asha", "re-lce", "bananas-lce")
+SUITE_EXCLUDED = ("reinforce", "sh", "hyperband", "asha", "bohb", "re-lce", "bananas-lce")
 
 # Whole-suite presets (--preset): a grid and its results folder, then the report, written to
 # reports/<name of the results folder> as python -m harness.report does. Budget and seeds are
@@ -84,7 +84,7 @@ PRESETS: dict[str, dict] = {
     # anytime curves against the simulated wall clock. Learning-curve early stopping needs the
     # epochs of one schedule with logged curves: nb301 only.
     "multi-fidelity": {
-        "optimizer": "rs,re,bananas,sh,hyperband,asha,re-lce,bananas-lce",
+        "optimizer": "rs,re,bananas,sh,hyperband,asha,bohb,re-lce,bananas-lce",
         "bench": "nb301-cifar10,nb201-cifar10,nb201-cifar100,nb201-imagenet16-120",
         "only_on": {"re-lce": ["nb301-cifar10"], "bananas-lce": ["nb301-cifar10"]},
         "seeds": "10", "budget": "172800s", "noise": "seed", "workers": 4,

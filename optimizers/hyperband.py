@@ -65,8 +65,12 @@ class Hyperband(MultiFidelityOptimizer):
         s = self._next_s()
         self.brackets_started += 1
         n = math.ceil((self.s_max + 1) / (s + 1) * self.config.eta**s)
-        self._set_rung(self.s_max - s,
-                       [self._new_trial(self._new_arch()) for _ in range(n)])
+        self._set_rung(self.s_max - s, [])
+        self._fresh = n  # archs still to draw for the bracket's first rung, drawn when asked
+
+    def _sample_arch(self) -> np.ndarray:
+        """A new arch for a bracket's first rung: uniform (BOHB overrides it with its model)."""
+        return self._new_arch()
 
     def _set_rung(self, rung: int, trials: list[int]) -> None:
         self._rung = rung
@@ -75,15 +79,20 @@ class Hyperband(MultiFidelityOptimizer):
         self._values: dict[int, float] = {}  # results in
 
     def ask(self) -> tuple[np.ndarray, str] | None:
-        if not self._todo:
-            return None  # the rung's results are not all in: wait
-        return self._start(self._todo.popleft(), self._rung)
+        if self._todo:
+            return self._start(self._todo.popleft(), self._rung)
+        if self._fresh:
+            self._fresh -= 1
+            trial = self._new_trial(self._sample_arch())
+            self._members.add(trial)
+            return self._start(trial, self._rung)
+        return None  # the rung's results are not all in: wait
 
     def _result(self, trial: int, rung: int, value: float) -> None:
         if rung != self._rung or trial not in self._members:
             return  # not of the current rung (cannot happen with this class's asks)
         self._values[trial] = value
-        if len(self._values) < len(self._members):
+        if len(self._values) < len(self._members) or self._fresh:
             return
         keep = len(self._values) // self.config.eta
         if self._rung == len(self.rungs) - 1 or keep == 0:
@@ -91,6 +100,7 @@ class Hyperband(MultiFidelityOptimizer):
             return
         order = sorted(self._values, key=lambda t: (-self._values[t], t))  # stable in trial
         self._set_rung(self._rung + 1, order[:keep])
+        self._fresh = 0
 
 
 class SuccessiveHalving(Hyperband):

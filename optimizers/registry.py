@@ -18,6 +18,7 @@ from harness import plugins
 from optimizers.asha import ASHA
 from optimizers.bananas import Bananas
 from optimizers.base import Optimizer
+from optimizers.bohb import BOHB
 from optimizers.hyperband import Hyperband, SuccessiveHalving
 from optimizers.lce_stopping import BananasLCE, RegularizedEvolutionLCE
 from optimizers.local_search import LocalSearch
@@ -33,7 +34,7 @@ from optimizers.xnas import XNAS
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls
     for cls in (RandomSearch, RegularizedEvolution, LocalSearch, Bananas, XNAS, Reinforce,
-                SuccessiveHalving, Hyperband, ASHA, RegularizedEvolutionLCE, BananasLCE)
+                SuccessiveHalving, Hyperband, ASHA, BOHB, RegularizedEvolutionLCE, BananasLCE)
 }
 GROUP = plugins.OPTIMIZER_GROUP
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")

@@ -317,8 +317,46 @@ def test_the_multi_fidelity_preset_grid() -> None:
     pairs = {(j.benchmark, j.optimizer) for j in jobs}
     assert {j.workers for j in jobs} == {4} and config["workers"] == 4
     assert config["budget"] == {"queries": None, "seconds": 172_800.0}
-    full = {"rs", "re", "bananas", "sh", "hyperband", "asha"}
+    full = {"rs", "re", "bananas", "sh", "hyperband", "asha", "bohb"}
     benches = {"nb301-cifar10", "nb201-cifar10", "nb201-cifar100", "nb201-imagenet16-120"}
     expected = {(b, o) for b in benches for o in full} | {
         ("nb301-cifar10", "re-lce"), ("nb301-cifar10", "bananas-lce")}
     assert pairs == expected and len(jobs) == 2 * len(expected)
+
+
+# --- BOHB ---------------------------------------------------------------------------------------
+def test_bohb_density_by_hand_and_against_statsmodels() -> None:
+    from optimizers.bohb import KDE
+
+    data = np.array([[0, 1], [1, 1], [2, 0]])
+    kde = KDE(data, levels=np.array([3, 2]), min_bandwidth=1e-3)
+    bw = 1.06 * data.std(axis=0) * 3 ** (-1 / 6)  # normal reference rule, n = 3, d = 2
+    bw = np.minimum(bw, [2 / 3, 1 / 2])  # capped where the kernel is uniform
+    assert kde.bw == pytest.approx(bw)
+    x = np.array([[0, 1]])
+    # Aitchison-Aitken: 1 - h on the same level, h / (c - 1) elsewhere; product, then mean
+    by_hand = ((1 - bw[0]) * (1 - bw[1]) + bw[0] / 2 * (1 - bw[1]) + bw[0] / 2 * bw[1]) / 3
+    assert kde.pdf(x)[0] == pytest.approx(by_hand)
+    sm = pytest.importorskip("statsmodels.nonparametric.api")
+    rng = np.random.default_rng(0)
+    # every level present (statsmodels counts levels in the data), concentrated enough that
+    # the bandwidth stays under the cap (4/5)
+    data = np.vstack([np.arange(5).repeat(2).reshape(5, 2), np.full((20, 2), 2),
+                      rng.integers(1, 4, (5, 2))])
+    ours = KDE(data, levels=np.array([5, 5]), min_bandwidth=1e-3)
+    assert (ours.bw < 0.8).all()
+    theirs = sm.KDEMultivariate(data=data, var_type="uu", bw="normal_reference")
+    assert ours.bw == pytest.approx(theirs.bw)
+    points = rng.integers(0, 5, (20, 2))
+    assert ours.pdf(points) == pytest.approx([float(theirs.pdf(p)) for p in points])
+
+
+def test_bohb_samples_from_the_model_once_a_rung_has_enough_results(nb201) -> None:
+    opt, oracle, arrivals = _run_direct(__import__("optimizers.bohb").bohb.BOHB, nb201, 150_000)
+    stats = opt.diagnostics()
+    assert stats["model_rungs"] and stats["sampled_from_model"] > 0
+    # the model's archs are among the brackets' fresh archs: no arch starts twice
+    first_rung = [a.row.arch for a in arrivals if a.row.resumed_from is None
+                  and a.row.fidelity == "hp12"]
+    assert len(first_rung) == len(set(first_rung))
+    assert oracle.seconds <= 150_000
