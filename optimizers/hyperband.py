@@ -35,8 +35,8 @@ from optimizers.multi_fidelity import MultiFidelityOptimizer
 
 @dataclass(frozen=True)
 class HyperbandConfig(OptimizerConfig):
-    """``eta = 3``: the value Li et al. (2018) use in all their experiments (and Syne Tune's
-    ``reduction_factor`` default)."""
+    """``eta = 3``: the value Li et al. (2018) use in their experiments, and Syne Tune's
+    ``reduction_factor`` default."""
 
     eta: int = 3
 
