@@ -254,19 +254,23 @@ _CHILD = """
 import json, sys
 from harness.oracle import Budget
 from harness.search import Job, run
-table, _ = run(Job("nb201-cifar10", "asha", 5, Budget(seconds=40000), workers=4))
+table, _ = run(Job(sys.argv[1], sys.argv[2], 5, Budget(seconds=float(sys.argv[3])), workers=4))
 print(json.dumps({k: table[k].to_pylist() for k in ("arch", "fidelity", "wall_clock", "worker")}))
 """
 
 
-def test_same_seed_same_result_in_another_process() -> None:
-    table, _ = run(Job("nb201-cifar10", "asha", 5, Budget(seconds=40_000), workers=4))
+@pytest.mark.parametrize("bench, optimizer, seconds", [
+    ("nb201-cifar10", "asha", 40_000), ("nb201-cifar10", "bohb", 60_000),
+    ("nb301-cifar10", "re-lce", 30_000)])
+def test_same_seed_same_result_in_another_process(bench, optimizer, seconds) -> None:
+    table, _ = run(Job(bench, optimizer, 5, Budget(seconds=seconds), workers=4))
     here = {k: table[k].to_pylist() for k in ("arch", "fidelity", "wall_clock", "worker")}
-    out = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True,
-                         cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "123",
-                                        "PATH": ""}, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", _CHILD, bench, optimizer, str(seconds)],
+                         capture_output=True, text=True, cwd=ROOT,
+                         env={"PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "123", "PATH": ""},
+                         check=True).stdout
     assert json.loads(out) == here
-    other, _ = run(Job("nb201-cifar10", "asha", 6, Budget(seconds=40_000), workers=4))
+    other, _ = run(Job(bench, optimizer, 6, Budget(seconds=seconds), workers=4))
     assert other["arch"].to_pylist() != here["arch"]
 
 

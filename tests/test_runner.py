@@ -229,7 +229,9 @@ def test_the_summary_lists_runs_only_when_few(tmp_path, capsys):
 def test_every_optimizer_is_deterministic_across_processes_and_within_budget(tmp_path):
     import optimizers
 
-    names = optimizers.names()
+    # learning-curve early stopping needs nb301's epochs (tests/test_multi_fidelity.py checks it
+    # across processes there)
+    names = [n for n in optimizers.names() if n not in ("re-lce", "bananas-lce")]
     assert {"rs", "re", "ls", "bananas"} <= set(names)
     code = (
         "import sys, pyarrow.parquet as pq; from harness import search; "
