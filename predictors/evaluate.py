@@ -98,12 +98,23 @@ class InfoArgs:
 
 
 # --- the information predictors need ------------------------------------------------------
+CURVE_SAMPLE = 1_000  # archs drawn (seed 0) where curves come from a surrogate: nb301
+CURVE_SAMPLE_SEED = 0
+
+
 @lru_cache(maxsize=8)
 def curve_pool(bench_name: str) -> np.ndarray:
-    """The archs of ``bench_name`` that have full validation curves (empty if none)."""
+    """The archs of ``bench_name`` that have full validation curves (empty if none). A
+    surrogate with curves for every arch of a space too large to list (nb301-cifar10) gets a
+    fixed sample of ``CURVE_SAMPLE`` distinct archs, the same in every process."""
     bench = benchmarks.load(bench_name)
-    if not hasattr(bench, "learning_curves") or not hasattr(bench, "all_archs"):
+    if not hasattr(bench, "learning_curves"):
         return np.empty((0, 0), dtype=np.int64)
+    if not hasattr(bench, "all_archs"):
+        rng = np.random.default_rng(CURVE_SAMPLE_SEED)
+        archs = bench.space.sample(rng, 2 * CURVE_SAMPLE)
+        _, first = np.unique(archs, axis=0, return_index=True)
+        return archs[np.sort(first)[:CURVE_SAMPLE]]
     archs = bench.all_archs()
     try:
         curves = bench.learning_curves(archs, "valid_acc")
