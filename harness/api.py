@@ -44,6 +44,7 @@ def run_experiment(
     threads: int | None = None,
     objectives: Sequence[str] = (),
     constraints: Sequence[str] = (),
+    simulated_workers: int = 1,
 ) -> pd.DataFrame:
     """Run every (benchmark, optimizer, seed) of the grid that ``out`` does not hold yet and
     return one row of final results per job (``harness.summary.final_row``: benchmark,
@@ -65,6 +66,8 @@ def run_experiment(
     repeatable ``--objectives`` and ``--constraint`` (``["valid_acc,latency"]``,
     ``["latency<=15ms"]``; see ``harness.objectives``); a multi-objective run's row holds
     ``hypervolume``, ``hv_regret``, ``front_size`` and its final ``front``.
+    ``simulated_workers``: the CLI's ``--workers`` (each search on that many simulated parallel
+    workers, ``harness.simulator``), unlike ``workers`` (real processes).
     """
     import pandas as pd
 
@@ -77,6 +80,7 @@ def run_experiment(
     args.fidelity, args.noise, args.settings = fidelity, noise, list(settings)
     args.jobs, args.executor, args.address = workers, executor, address
     args.objectives, args.constraints = list(objectives), list(constraints)
+    args.workers = simulated_workers
     jobs, config = cli.make_jobs(args)
     folder = Path(out) if out is not None else cli.default_out(config)
     if threads is None:

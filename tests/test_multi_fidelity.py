@@ -380,3 +380,14 @@ def test_lce_is_evaluated_on_nb301_curves(tmp_path, nb301) -> None:
                               fidelities=(0.1, 0.5), out=tmp_path / "lce")
     tau = dict(zip(rows["fidelity"], rows["kendall_tau"], strict=True))
     assert 0.1 < tau[0.1] < tau[0.5] and 0.7 < tau[0.5] < 0.95
+
+
+def test_the_python_api_runs_simulated_workers(tmp_path) -> None:
+    from harness import load_results, run_experiment
+
+    rows = run_experiment("asha,rs", "nb201-cifar10", seeds=1, budget="20000s",
+                          out=tmp_path / "api", simulated_workers=3)
+    assert sorted(rows["optimizer"]) == ["asha", "rs"] and (rows["seconds"] <= 20_000).all()
+    frame = load_results(tmp_path / "api")
+    assert set(frame["worker"]) == {0, 1, 2}
+    assert (frame.groupby("optimizer")["wall_clock"].max() < 20_000 / 3 * 1.5).all()
