@@ -240,9 +240,10 @@ def make_jobs(args: argparse.Namespace) -> tuple[list[Job], dict]:
     budget = parse_budget(str(args.budget))
     if args.jobs < 1:
         raise ValueError(f"bad -j {args.jobs}: need at least 1 worker")
-    workers = getattr(args, "workers", None) or preset.get("workers", 1)
+    workers = getattr(args, "workers", None)
+    workers = preset.get("workers", 1) if workers is None else workers
     if not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"bad --workers {workers}: need at least 1 simulated worker")
+        raise ValueError(f"bad --workers {workers}: give a number of simulated workers >= 1")
     if getattr(args, "threads", None) is not None and args.threads < 1:
         raise ValueError(f"bad --threads {args.threads}: need at least 1")
     options = _benchmark_options(args, benches)

@@ -391,3 +391,21 @@ def test_the_python_api_runs_simulated_workers(tmp_path) -> None:
     frame = load_results(tmp_path / "api")
     assert set(frame["worker"]) == {0, 1, 2}
     assert (frame.groupby("optimizer")["wall_clock"].max() < 20_000 / 3 * 1.5).all()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--workers", "0"], "bad --workers 0: give a number of simulated workers >= 1"),
+    (["--optimizer", "hyperband", "--bench", "tnb101-micro-jigsaw"], "two fidelities"),
+    (["--optimizer", "re-lce", "--bench", "nb201-cifar10"], "epoch 40 of 200"),
+])
+def test_bad_multi_fidelity_arguments_exit_2(tmp_path, capsys, argv, message) -> None:
+    from harness import run as run_cli
+
+    base = {"--optimizer": "asha", "--bench": "nb201-cifar10"}
+    for flag, value in zip(argv[::2], argv[1::2], strict=True):
+        base[flag] = value
+    args = [x for pair in base.items() for x in pair]
+    with pytest.raises(SystemExit) as info:
+        run_cli.main([*args, "--seeds", "1", "--out", str(tmp_path / "x"), "--no-progress"])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
