@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.interrupts import Interrupted, restore_signals
 from harness.results import ResultsStore
 from harness.threads import default_threads
 
@@ -85,8 +86,12 @@ def run_experiment(
     folder = Path(out) if out is not None else cli.default_out(config)
     if threads is None:
         threads = default_threads(workers if executor == "local" else 1)
-    ran = cli.run_grid(jobs, config, folder, workers=workers, executor=executor,
-                       address=address, progress=progress, threads=threads)
+    try:
+        ran = cli.run_grid(jobs, config, folder, workers=workers, executor=executor,
+                           address=address, progress=progress, threads=threads)
+    except Interrupted:
+        restore_signals()  # the session goes on: Ctrl-C interrupts it again
+        raise
     frame = pd.DataFrame(cli.grid_rows(folder, jobs))
     frame.attrs.update(out=str(folder), ran=ran)
     return frame

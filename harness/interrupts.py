@@ -91,12 +91,28 @@ def stop_on_signals(grace: float = GRACE_SECONDS, notice: str | None = None
     previous = {s: signal.signal(s, on_signal) for s in SIGNALS}
     if hasattr(signal, "SIGALRM"):
         previous[signal.SIGALRM] = signal.signal(signal.SIGALRM, on_alarm)
+    stopped = False
     try:
         yield stop
+    except Interrupted:
+        stopped = True
+        raise
     finally:
         _cancel_timer()
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            # after a stop the process is ending: a late Ctrl-C must not turn its last lines
+            # into a KeyboardInterrupt traceback, nor kill it during the interpreter's exit
+            # (which resets Python-level handlers, but not SIG_IGN). restore_signals undoes
+            # this in a session that goes on, e.g. the Python API in a notebook.
+            signal.signal(signum, signal.SIG_IGN if stopped and signum in SIGNALS else handler)
+
+
+def restore_signals() -> None:
+    """Python's default handling of Ctrl-C and SIGTERM, for a process that goes on after a run
+    was stopped (``stop_on_signals`` leaves them ignored, as a CLI then exits)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _cancel_timer() -> None:
