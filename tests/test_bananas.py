@@ -224,6 +224,7 @@ def _table(seed: int, budget: Budget | None = None, optimizer: str = "bananas"):
     return table
 
 
+@pytest.mark.slow
 def test_same_seed_same_trajectory_other_seed_other_trajectory() -> None:
     first, again, other = _table(3), _table(3), _table(4)
     assert first.equals(again)
@@ -285,5 +286,6 @@ def mean_final_regret() -> dict[str, float]:
     return means
 
 
+@pytest.mark.slow
 def test_bananas_beats_random_search(mean_final_regret: dict[str, float]) -> None:
     assert mean_final_regret["bananas"] < mean_final_regret["rs"]

@@ -124,6 +124,7 @@ def test_tampered_table_is_refused(tmp_path):
         store.load("cifar10.test_acc.hp200")
 
 
+@pytest.mark.slow
 def test_build_reproduces_the_committed_tables(shared_data, tmp_path):
     from benchmarks.build import nb201 as build
 

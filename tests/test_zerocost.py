@@ -244,6 +244,7 @@ def test_data_proxies_say_how_to_pass_a_batch():
         registry.get("snip")(space).predict(np.zeros((1, 6), dtype=int))
 
 
+@pytest.mark.slow
 def test_synflow_and_nwot_rank_archs_on_real_images(shared_data):
     """Measured on these 40 archs (init seeds 0-2): Spearman with nb201-cifar10 valid_acc
     0.61 for synflow (data-free) and 0.73 for nwot on these 16 images (0.73-0.75 on 32);
@@ -274,6 +275,7 @@ def test_build_reproduces_the_committed_tables(shared_data, tmp_path):
     assert (tmp_path / "PROVENANCE.md").read_text() == provenance
 
 
+@pytest.mark.slow
 def test_synflow_over_300_archs_within_its_band():
     """synflow needs no images (an all-ones input), so this runs without ../shared. Measured on
     these 300 random archs (init seed 0): Spearman with nb201-cifar10 valid_acc 0.774; 0.781 with
@@ -291,6 +293,7 @@ def test_synflow_over_300_archs_within_its_band():
 
 
 # --- computed proxies on the DARTS space (nb301-cifar10) --------------------------------------
+@pytest.mark.slow
 def test_darts_proxy_network_has_the_suites_parameter_and_flop_counts():
     """NAS-Bench-Suite-Zero's nb301 ``params`` and ``flops`` are exact counts of the network it
     scored; ours equal them to the last published digit (parameters for all 725 archs, FLOPs
@@ -310,6 +313,7 @@ def test_darts_proxy_network_has_the_suites_parameter_and_flop_counts():
     assert (xautodl < flops[:5]).all()  # convs and linear only: fewer than tensorwatch counts
 
 
+@pytest.mark.slow
 def test_darts_synflow_ranks_archs_as_the_suite_does():
     """synflow is data-free. Measured on 40 suite archs (init seed 0): Spearman with the suite's
     synflow 1.000 (nwot 0.996, snip 0.970, grad_norm 0.968 on 32 real images; jacov 0.13, its
