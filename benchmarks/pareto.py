@@ -65,18 +65,30 @@ def checksum() -> str:
     return _store().checksum
 
 
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
 def load(benchmark: str, objectives: tuple[str, ...]) -> TaskFront | None:
-    """The stored task, or None when the folder has none for these objectives."""
+    """The stored task, or None when the folder has none for these objectives. Cached per
+    process, as the index is (every run of a grid reads it; checksumming the files again cost
+    milliseconds per run); its arrays are read-only."""
+    return _load(benchmark, tuple(objectives))
+
+
+@lru_cache(maxsize=64)
+def _load(benchmark: str, objectives: tuple[str, ...]) -> TaskFront | None:
     name = key(benchmark, objectives)
     entry = _index().get(name)
     if entry is None:
         return None
     store = _store()
-    bounds = store.load(f"{name}.bounds")
+    bounds = _read_only(store.load(f"{name}.bounds"))
     exact = bool(entry["exact"])
     return TaskFront(
         benchmark=benchmark, objectives=tuple(objectives), ideal=bounds[0], nadir=bounds[1],
-        exact=exact, front=store.load(f"{name}.front") if exact else None,
-        front_rows=store.load(f"{name}.front_rows") if exact else None,
+        exact=exact, front=_read_only(store.load(f"{name}.front")) if exact else None,
+        front_rows=_read_only(store.load(f"{name}.front_rows")) if exact else None,
         hypervolume=entry.get("hypervolume"), checksum=entry["checksum"],
     )

@@ -40,7 +40,12 @@ def hypervolume(points: np.ndarray, ideal: np.ndarray, nadir: np.ndarray,
     """Volume dominated by the minimized ``points`` (n, k), scaled between ``ideal`` and
     ``nadir``, up to the reference point; 0 for an empty set. Points that do not dominate the
     reference add nothing."""
-    scaled = scale(np.atleast_2d(points), ideal, nadir)
+    return hypervolume_scaled(scale(np.atleast_2d(points), ideal, nadir), reference)
+
+
+def hypervolume_scaled(scaled: np.ndarray, reference: float = REFERENCE) -> float:
+    """``hypervolume`` of points already ``scale``d (n, k): a run's trajectory scales its
+    archs' values once and asks for the volume of many subsets."""
     scaled = scaled[(scaled < reference).all(axis=1)] if len(scaled) else scaled
     if len(scaled) == 0:
         return 0.0

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from benchmarks import pareto
-from harness.hypervolume import hypervolume, moocore
+from harness.hypervolume import hypervolume, hypervolume_scaled, moocore, scale
 from harness.objectives import Problem
 from harness.oracle import Oracle
 
@@ -46,14 +46,26 @@ def ground_truth(bench, problem: Problem, archs: np.ndarray) -> np.ndarray:
     return problem.minimized(columns)
 
 
+_FEASIBLE_FRONTS: dict[tuple, tuple[float, np.ndarray | None]] = {}
+
+
 def exact_front(bench, problem: Problem,
                 task: pareto.TaskFront) -> tuple[float, np.ndarray | None]:
     """The exact front (minimized values) and its hypervolume; with constraints, those of the
-    feasible archs' front. (NaN, None) where the front is unknown."""
+    feasible archs' front (computed over the whole table once per process and task). (NaN,
+    None) where the front is unknown."""
     if not task.exact:
         return np.nan, None
     if not problem.constraints:
         return float(task.hypervolume), task.front
+    key = (bench.name, bench.checksum, problem)
+    if key not in _FEASIBLE_FRONTS:
+        _FEASIBLE_FRONTS[key] = _feasible_front(bench, problem, task)
+    return _FEASIBLE_FRONTS[key]
+
+
+def _feasible_front(bench, problem: Problem,
+                    task: pareto.TaskFront) -> tuple[float, np.ndarray | None]:
     archs = bench.all_archs()
     feasible = np.asarray(problem.feasible(
         {c.metric: bench.query(archs, c.metric) for c in problem.constraints}), dtype=bool)
@@ -61,6 +73,7 @@ def exact_front(bench, problem: Problem,
         return np.nan, None
     points = ground_truth(bench, problem, archs[feasible])
     front = points[moocore().is_nondominated(points, keep_weakly=True)]
+    front.flags.writeable = False  # shared by every run of the task
     return hypervolume(front, task.ideal, task.nadir), front
 
 
@@ -72,17 +85,24 @@ def trajectory_table(bench, oracle: Oracle, problem: Problem,
     can draw the exact front from the results store alone."""
     task = task_front(bench, problem)
     best, exact = exact_front(bench, problem, task)
-    # ground truth once per distinct arch, a hypervolume once per distinct set
-    keys = [[tuple(a) for a in s.tolist()] for s in sets]
-    distinct = list(dict.fromkeys(k for ks in keys for k in ks))
-    position = {k: i for i, k in enumerate(distinct)}
-    truth = ground_truth(bench, problem, np.array(distinct, dtype=np.int64))
-    volumes, last_key, last_volume = np.empty(len(sets)), None, 0.0
-    for step, ks in enumerate(keys):
-        set_key = tuple(ks)
-        if set_key != last_key:
-            last_key = set_key
-            last_volume = hypervolume(truth[[position[k] for k in ks]], task.ideal, task.nadir)
+    # ground truth once per distinct arch, a hypervolume once per distinct set; an optimizer
+    # hands out the same array while its front does not move, so most steps cost nothing here
+    distinct: dict[tuple[int, ...], int] = {}  # arch -> its row of truth, in order of entry
+    set_rows: list[tuple[int, ...]] = []
+    previous = None
+    for s in sets:
+        if s is not previous:
+            previous = s
+            rows_of_set = tuple(distinct.setdefault(a, len(distinct))
+                                for a in map(tuple, s.tolist()))
+        set_rows.append(rows_of_set)
+    truth = ground_truth(bench, problem, np.array(list(distinct), dtype=np.int64))
+    scaled = scale(truth, task.ideal, task.nadir)  # elementwise: as scaling each set alone
+    volumes, last_rows, last_volume = np.empty(len(sets)), None, 0.0
+    for step, rows_of_set in enumerate(set_rows):
+        if rows_of_set != last_rows:
+            last_rows = rows_of_set
+            last_volume = hypervolume_scaled(scaled[list(rows_of_set)])
         volumes[step] = last_volume
     rows = oracle.trajectory
     values = np.array([r.value for r in rows])
@@ -101,7 +121,7 @@ def trajectory_table(bench, oracle: Oracle, problem: Problem,
         "hypervolume": pa.array(volumes),
         "hv_regret": pa.array(best - volumes),
     }
-    last = truth[[position[k] for k in keys[-1]]]
+    last = truth[list(set_rows[-1])]
     front = [{"arch": bench.space.to_string(arch),
               **{o.name: float(-v if o.maximize else v)
                  for o, v in zip(problem.objectives, point, strict=True)}}

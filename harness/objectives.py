@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -83,11 +84,11 @@ class Problem:
     def budgeted(self) -> Objective:
         return self.objectives[0]
 
-    @property
+    @cached_property  # asked on every evaluation: computed once
     def names(self) -> tuple[str, ...]:
         return tuple(o.name for o in self.objectives)
 
-    @property
+    @cached_property
     def free_metrics(self) -> tuple[str, ...]:
         """The free metrics the run looks up for every evaluated arch."""
         names = [o.name for o in self.objectives if o.free]

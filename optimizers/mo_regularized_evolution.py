@@ -44,14 +44,16 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
 
     def __init__(self, space, rng, config=None, budget=None):
         super().__init__(space, rng, config, budget)
-        self._population: deque[tuple[np.ndarray, np.ndarray]] = deque(
-            maxlen=self.config.population_size)
+        self._population: deque[np.ndarray] = deque(maxlen=self.config.population_size)
+        # the members' minimized objective vectors, oldest first, kept as one array (not
+        # stacked again on every ask)
+        self._points: np.ndarray | None = None
 
     def ask(self) -> np.ndarray:
         self._require_problem()
         if len(self._population) < self.config.population_size:
             return self.draw_feasible(lambda: self.space.sample(self.rng))
-        points = np.stack([p for _, p in self._population])
+        points = self._points
         ranks = pareto_ranks(points)
         picks = self.rng.integers(0, len(self._population), size=self.config.sample_size)
         best = ranks[picks].min()
@@ -63,9 +65,16 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
             winner = max(tied, key=lambda i: crowding[i])
         else:
             winner = tied[0]
-        parent = self._population[winner][0]
+        parent = self._population[winner]
         return self.draw_feasible(lambda: self.space.mutate(parent, self.rng))
 
     def tell(self, arch: np.ndarray, observation: Observation) -> None:
         super().tell(arch, observation)
-        self._population.append((np.asarray(arch).copy(), self.history_points[-1]))
+        point = self.history_points[-1][None]
+        if self._points is None:
+            self._points = point
+        elif len(self._population) == self.config.population_size:  # the oldest leaves
+            self._points = np.concatenate([self._points[1:], point])
+        else:
+            self._points = np.concatenate([self._points, point])
+        self._population.append(np.asarray(arch).copy())

@@ -79,6 +79,9 @@ class MultiObjectiveOptimizer(Optimizer):
         self._front: list[int] = []
         self._front_feasible = False
         self._front_values: dict[int, tuple[float, ...]] = {}  # plain floats: fast comparisons
+        self._front_archs: np.ndarray | None = None  # recommend_set's answer until the front moves
+        self._maximize: tuple[bool, ...] | None = None  # per objective, set on the first tell
+        self._free_names: tuple[str, ...] = ()
 
     # --- the problem ------------------------------------------------------------------------
     def _require_problem(self):
@@ -90,9 +93,13 @@ class MultiObjectiveOptimizer(Optimizer):
 
     def point(self, arch: np.ndarray, observation: Observation) -> np.ndarray:
         """The minimized objective vector of a told arch."""
-        problem = self._require_problem()
-        columns = {problem.budgeted.name: observation.value, **observation.free}
-        return problem.minimized(columns)
+        if self._maximize is None:  # per step: plain floats, not Problem.minimized's stack
+            problem = self._require_problem()
+            self._maximize = tuple(o.maximize for o in problem.objectives)
+            self._free_names = problem.names[1:]  # the budgeted objective comes first
+        values = (float(observation.value), *(observation.free[n] for n in self._free_names))
+        return np.array([-v if m else v for v, m in zip(values, self._maximize, strict=True)],
+                        dtype=np.float64)
 
     def feasible(self, archs: np.ndarray) -> np.ndarray:
         """Feasibility of a batch (n, d) under the run's constraints, by free lookups."""
@@ -108,11 +115,12 @@ class MultiObjectiveOptimizer(Optimizer):
         """``draw()``, redrawn up to ``MAX_RESAMPLES`` times while it is infeasible (a free
         check) or in ``seen``; the last draw is taken anyway."""
         arch = draw()
-        if seen is None and not self._require_problem().constraints:
+        constrained = bool(self._require_problem().constraints)
+        if seen is None and not constrained:
             return arch
         for _ in range(MAX_RESAMPLES):
             if (seen is None or tuple(np.asarray(arch).ravel().tolist()) not in seen) and (
-                    self.feasible(arch)[0]):
+                    not constrained or self.feasible(arch)[0]):
                 break
             arch = draw()
         return arch
@@ -129,6 +137,7 @@ class MultiObjectiveOptimizer(Optimizer):
     def _update_front(self, index: int, point: np.ndarray, feasible: bool) -> None:
         if feasible and not self._front_feasible:  # the first feasible arch: a fresh front
             self._front, self._front_feasible = [], True
+            self._front_archs = None
         elif self._front_feasible and not feasible:
             return
         key = arch_key(self.history_archs[index])
@@ -143,10 +152,14 @@ class MultiObjectiveOptimizer(Optimizer):
                 kept.append(i)
         self._front = [*kept, index]
         self._front_values[index] = new
+        self._front_archs = None
 
     def recommend_set(self) -> np.ndarray:
         """The non-dominated evaluated archs (feasible ones, when any is), by observed values;
         an arch evaluated twice is listed once (the evaluation that entered the set first)."""
         if not self._front:
             raise RuntimeError(f"{self.name} has no observation to recommend from")
-        return np.stack([self.history_archs[i] for i in sorted(self._front)])
+        if self._front_archs is None:  # rebuilt only when the front moved: O(1) most steps
+            self._front_archs = np.stack([self.history_archs[i] for i in sorted(self._front)])
+            self._front_archs.flags.writeable = False  # the same array is handed out again
+        return self._front_archs
