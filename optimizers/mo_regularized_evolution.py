@@ -54,15 +54,16 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
         if len(self._population) < self.config.population_size:
             return self.draw_feasible(lambda: self.space.sample(self.rng))
         points = self._points
-        ranks = pareto_ranks(points)
-        picks = self.rng.integers(0, len(self._population), size=self.config.sample_size)
-        best = ranks[picks].min()
-        tied = [i for i in picks.tolist() if ranks[i] == best]
+        ranks = pareto_ranks(points).tolist()  # plain ints: a tournament of ten is Python's
+        picks = self.rng.integers(0, len(self._population),
+                                  size=self.config.sample_size).tolist()
+        best = min(ranks[i] for i in picks)
+        tied = [i for i in picks if ranks[i] == best]
         if len(set(tied)) > 1:  # crowding within the rank decides, the first drawn on a tie
-            members = np.flatnonzero(ranks == best)
-            crowding = dict(zip(members.tolist(), crowding_distance(points[members]),
+            members = [i for i, rank in enumerate(ranks) if rank == best]
+            crowding = dict(zip(members, crowding_distance(points[members]).tolist(),
                                 strict=True))
-            winner = max(tied, key=lambda i: crowding[i])
+            winner = max(tied, key=crowding.__getitem__)
         else:
             winner = tied[0]
         parent = self._population[winner]

@@ -14,7 +14,9 @@ Pareto ranks, crowding and hypervolumes come from moocore (the ``mo`` extra).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from operator import le
 from typing import ClassVar
 
 import numpy as np
@@ -52,17 +54,21 @@ def crowding_distance(points: np.ndarray) -> np.ndarray:
     objectives of the normalized gap between each point's two neighbours; the extremes get
     infinity."""
     n, k = points.shape
-    distance = np.zeros(n)
     if n <= 2:
         return np.full(n, np.inf)
+    # plain floats: a front of a tournament has a handful of points, where numpy's per-call
+    # cost dominates (the same IEEE operations in the same order: identical values)
+    rows = points.tolist()
+    distance = [0.0] * n
     for j in range(k):
-        order = np.argsort(points[:, j], kind="stable")
-        values = points[order, j]
+        order = sorted(range(n), key=lambda i, j=j: rows[i][j])  # stable, as argsort's
+        values = [rows[i][j] for i in order]
         span = values[-1] - values[0]
-        distance[order[[0, -1]]] = np.inf
+        distance[order[0]] = distance[order[-1]] = math.inf
         if span > 0:
-            distance[order[1:-1]] += (values[2:] - values[:-2]) / span
-    return distance
+            for position in range(1, n - 1):
+                distance[order[position]] += (values[position + 1] - values[position - 1]) / span
+    return np.array(distance)
 
 
 class MultiObjectiveOptimizer(Optimizer):
@@ -142,14 +148,18 @@ class MultiObjectiveOptimizer(Optimizer):
             return
         key = arch_key(self.history_archs[index])
         new = tuple(point.tolist())
+        values = self._front_values
         kept = []
         for i in self._front:
-            other = self._front_values[i]
-            if all(o <= n for o, n in zip(other, new, strict=True)) and (
-                    other != new or arch_key(self.history_archs[i]) == key):
-                return  # dominated, or this arch is listed already
-            if not (all(n <= o for o, n in zip(other, new, strict=True)) and new != other):
+            other = values[i]
+            if other == new:  # equal values: both kept, unless it is this arch again
+                if arch_key(self.history_archs[i]) == key:
+                    return
                 kept.append(i)
+            elif all(map(le, other, new)):
+                return  # dominated
+            elif not all(map(le, new, other)):
+                kept.append(i)  # not dominated by the new point
         self._front = [*kept, index]
         self._front_values[index] = new
         self._front_archs = None

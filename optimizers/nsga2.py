@@ -59,6 +59,7 @@ class NSGA2(MultiObjectiveOptimizer):
         super().__init__(space, rng, config, budget)
         self._algorithm = None
         self._pending = None  # the population pymoo asked for
+        self._pending_archs: np.ndarray | None = None  # its members' X, read once
         self._values: dict[tuple[int, ...], np.ndarray] = {}  # F of its members told so far
         self._queue: list[int] = []  # members of the population not yet asked
 
@@ -92,9 +93,17 @@ class NSGA2(MultiObjectiveOptimizer):
                     out[1, m] = outer._valid_or(np.where(mask, b, a), b)
                 return out
 
+        class NSGA2WithoutOptimum(NSGA2Algorithm):
+            """pymoo's NSGA2, less the ranking of its population into ``opt`` after every
+            generation: pymoo's result, which this adapter never reads (the harness keeps the
+            non-dominated set itself; termination is by generation count)."""
+
+            def _set_optimum(self, **kwargs):
+                self.opt = None
+
         pymoo_problem = PymooProblem(n_var=n_var, n_obj=len(problem.objectives), xl=0,
                                      xu=np.iinfo(np.int32).max, vtype=int)
-        self._algorithm = NSGA2Algorithm(
+        self._algorithm = NSGA2WithoutOptimum(
             pop_size=self.config.pop_size, sampling=SpaceSampling(),
             crossover=UniformSpaceCrossover(self.config.crossover_prob),
             mutation=SpaceMutation(), eliminate_duplicates=True)
@@ -115,14 +124,15 @@ class NSGA2(MultiObjectiveOptimizer):
             self._setup()
         if not self._queue:
             self._pending = self._algorithm.ask()
+            # one read of the population's X, not a pymoo Individual per ask and per tell
+            self._pending_archs = np.asarray(self._pending.get("X"), dtype=np.int64)
             self._values = {}
             self._queue = list(range(len(self._pending)))
-        return np.asarray(self._pending[self._queue[0]].X, dtype=np.int64)
+        return self._pending_archs[self._queue[0]].copy()
 
     def tell(self, arch: np.ndarray, observation: Observation) -> None:
         super().tell(arch, observation)
-        if self._queue and arch_key(self._pending[self._queue[0]].X.astype(np.int64)) == (
-                arch_key(arch)):
+        if self._queue and arch_key(self._pending_archs[self._queue[0]]) == arch_key(arch):
             self._values[self._queue.pop(0)] = self.history_points[-1]
         if not self._queue and self._pending is not None and self._values:
             F = np.stack([self._values[i] for i in range(len(self._pending))])
