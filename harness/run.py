@@ -389,6 +389,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if supernet_cli.wanted(args):  # weight-sharing search: its own jobs, not ask/tell
+        if args.nb201_tables is not None:
+            parser.error("--nb201-tables applies to searches through the oracle; a --supernet "
+                         "run scores its arch on the shipped tables")
         return supernet_cli.main(args, parser)
     if args.list:
         print(listing())

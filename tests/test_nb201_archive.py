@@ -182,3 +182,40 @@ def test_shipped_tables_state_what_they_lack():
     with pytest.raises(ValueError, match="official archive"):
         bench.learning_curves(bench.space.from_index(0)[None], "valid_acc")
     assert benchmarks.load("nb201-cifar10").capabilities()["curve_archs"] == 200
+
+
+def test_the_oracle_serves_one_hp12_seed_from_archive_tables(archive, built):
+    """What the nb201-paper protocol gets (noise seed, hp12): one seed per query, counted."""
+    from harness.oracle import Budget, Oracle
+    from harness.search import served_value
+
+    out, _ = built
+    bench = NB201Benchmark("nb201-cifar10", out, allow_partial=True)
+    oracle = Oracle(bench, Budget(queries=30), np.random.default_rng(0), fidelity="hp12")
+    assert served_value(bench, oracle) == "seed"
+    arch = bench.space.from_index(284)
+    finals = {r["eval_acc1es"]["x-valid@11"] for (n, _), r in
+              _raw(archive, 284)["12"]["all_results"].items() if n == "cifar10-valid"}
+    observed = [oracle.evaluate(arch) for _ in range(30)]
+    assert all(o.noisy for o in observed) and {o.value for o in observed} == finals
+    shipped = benchmarks.load("nb201-cifar10")
+    assert served_value(shipped, Oracle(shipped, Budget(queries=1), np.random.default_rng(0),
+                                        fidelity="hp12")) == "mean"
+
+
+def test_curve_predictors_are_refused_with_the_reason_on_shipped_tables():
+    pytest.importorskip("scipy")
+    from predictors.evaluate import unmet_needs
+
+    (reason,) = unmet_needs(benchmarks.load("nb201-cifar100"), frozenset({"curve"}))
+    assert "shipped tables" in reason and "--nb201-tables" in reason
+
+
+def test_nb201_tables_flag_needs_an_nb201_benchmark(tmp_path, capsys):
+    from harness import run
+
+    with pytest.raises(SystemExit) as stop:
+        run.main(["--optimizer", "rs", "--bench", "tnb101-micro-jigsaw", "--nb201-tables",
+                  str(tmp_path)])
+    assert stop.value.code == 2
+    assert "--nb201-tables applies to nb201-cifar10" in capsys.readouterr().err

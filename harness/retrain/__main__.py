@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("results", help="an experiment folder of python -m harness.run")
     parser.add_argument("--top", type=int, default=3, help="how many distinct archs (default 3)")
     parser.add_argument("--bench", required=True, help=f"accepted: {', '.join(SUPPORTED)}")
+    parser.add_argument("--nb201-tables", default=None, metavar="DIR",
+                        help="nb201-*: the benchmark's values beside the retrained ones from "
+                        "tables built from the official NATS-Bench archive (default: shipped)")
     parser.add_argument("--data-dir", required=True,
                         help="CIFAR-10 python-version folder (cifar-10-batches-py or its parent)")
     parser.add_argument("--epochs", type=int, default=None,
@@ -99,7 +102,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if device.type == "cpu":
         torch.set_num_threads(args.threads or default_threads(1))
-    bench = benchmarks.load(args.bench)
+    try:
+        if args.nb201_tables is not None:
+            benchmarks.use_nb201_tables(args.nb201_tables)
+        bench = benchmarks.load(args.bench)
+    except ValueError as error:
+        parser.error(str(error))  # exits with code 2
     darts = args.bench.startswith("nb301")
     protocol = DartsTrainConfig if darts else TrainConfig
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size))
