@@ -651,14 +651,30 @@ def default_out(protocol: Protocol) -> Path:
     return Path("results") / "predictors" / name
 
 
+def nb201_tables_in_use(benches: Sequence[str]) -> dict | None:
+    """The NB201 tables ``--nb201-tables`` made this process use (path and checksum), when
+    ``benches`` has an nb201 benchmark; None for the shipped tables. An experiment records them,
+    so results from other tables are never mixed into its folder."""
+    nb201 = [name for name in benches if name.startswith("nb201-")]
+    if not nb201:
+        return None
+    bench = benchmarks.load(nb201[0])
+    folder = getattr(bench, "tables", None)
+    return {"path": folder, "sha256": bench.checksum} if folder else None
+
+
 def run_jobs(preds: dict[str, type], benches: Sequence[str], seeds: Sequence[int],
              protocol: Protocol, out: Path, quiet: bool = True) -> tuple[list[str], int]:
     """Open (or resume) the store at ``out`` and run every (benchmark, predictor, seed) job it
     does not hold; return the jobs' keys and how many ran. ExperimentMismatchError: ``out``
     holds another protocol."""
     store = ResultsStore(out)
+    config = {"protocol": asdict(protocol)}
+    tables = nb201_tables_in_use(benches)
+    if tables:  # only then: earlier experiments resume unchanged
+        config["nb201_tables"] = tables
     # Through JSON so that tuples compare equal to the lists read back on a rerun.
-    store.open_experiment(json.loads(json.dumps({"protocol": asdict(protocol)})), versions())
+    store.open_experiment(json.loads(json.dumps(config)), versions())
     store.remove_partial_files()
     keys, ran = [], 0
     for bench_name in benches:
@@ -740,6 +756,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         parser.error(str(error))  # exits with code 2
     out = Path(args.out) if args.out else default_out(protocol)
+    tables = nb201_tables_in_use(benches)
+    if tables and not args.out:
+        out = out.with_name(f"{out.name}_nb201tables-{tables['sha256'][:8]}")
     try:
         keys, ran = run_jobs(preds, benches, range(seeds), protocol, out, args.quiet)
     except ExperimentMismatchError as error:
