@@ -329,3 +329,15 @@ def test_mixing_weights_in_the_manifest_move(tmp_path, fake_cifar):
     gaps = [np.log(p) - np.log(p.max(axis=1, keepdims=True)) for p in (first, second)]
     moved = np.abs(gaps[1] - gaps[0]).max()
     assert moved > 0.1, moved
+
+
+def test_the_supernet_folder_names_its_settings_but_not_its_seeds():
+    from optimizers.xnas.supernet.cli import default_name
+
+    config = {"optimizers": ["xnas"], "benchmarks": ["nb201-cifar10"], "epochs": 50,
+              "batch_size": 64, "train_images": None, "channels": None, "cells": None,
+              "device": "cpu", "seeds": 3}
+    assert default_name(config) == "supernet_xnas_nb201-cifar10_50ep"
+    small = config | {"epochs": 1, "batch_size": 4, "train_images": 16, "channels": 4,
+                      "cells": 1, "device": "cuda", "seeds": 10}
+    assert default_name(small) == "supernet_xnas_nb201-cifar10_1ep_bs4_16img_C4_N1_cuda"
