@@ -167,10 +167,11 @@ INFO_BUILDERS: dict[str, Callable[[Benchmark, np.ndarray, InfoArgs], dict]] = {
 
 
 def zc_proxies(bench_name: str) -> tuple[str, ...]:
-    """OMNI's zero-cost features on ``bench_name``: its default proxies that the
-    NAS-Bench-Suite-Zero table holds for that benchmark."""
+    """The zero-cost features offered to predictors that need ``zc`` (omni, omni-xgb) on
+    ``bench_name``: omni-xgb's default proxies that the NAS-Bench-Suite-Zero table holds for
+    that benchmark (jacov, omni's, among them)."""
     from benchmarks import zerocost
-    from predictors.omni import DEFAULT_PROXIES
+    from predictors.omni_xgb import DEFAULT_PROXIES
 
     try:
         table = zerocost.load(bench_name)
@@ -182,17 +183,18 @@ def zc_proxies(bench_name: str) -> tuple[str, ...]:
 
 
 def _zc_info(bench: Benchmark, archs: np.ndarray, args: InfoArgs) -> dict:
-    """``zc``: precomputed zero-cost scores of ``archs`` (n, n_proxies); the archs come from
-    ``zc_pool`` so every one has them."""
+    """``zc``: precomputed zero-cost scores of ``archs`` (n, n_proxies) and ``zc_proxies``, the
+    column names; the archs come from ``zc_pool`` so every one has them."""
     from benchmarks import zerocost
 
     table = zerocost.load(bench.name)
-    return {"zc": np.stack([table.score(archs, p) for p in zc_proxies(bench.name)], axis=1)}
+    names = zc_proxies(bench.name)
+    return {"zc": np.stack([table.score(archs, p) for p in names], axis=1), "zc_proxies": names}
 
 
 @lru_cache(maxsize=16)
 def zc_pool(bench_name: str) -> np.ndarray:
-    """Archs of ``bench_name`` with every one of OMNI's zero-cost features."""
+    """Archs of ``bench_name`` with every one of the zero-cost features of ``zc_proxies``."""
     from benchmarks import zerocost
 
     proxies = zc_proxies(bench_name)

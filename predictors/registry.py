@@ -30,6 +30,7 @@ _PREDICTORS: dict[str, str] = {
     "lce": "predictors.lce:LCEPredictor",
     "sotla": "predictors.sotla:SoTLAPredictor",
     "omni": "predictors.omni:OmniPredictor",
+    "omni-xgb": "predictors.omni_xgb:OmniXGBPredictor",
     "synflow": "predictors.zerocost:Synflow",
     "snip": "predictors.zerocost:Snip",
     "grasp": "predictors.zerocost:Grasp",

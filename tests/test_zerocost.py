@@ -363,3 +363,53 @@ def test_fisher_frees_each_networks_activations():
     before = resident_mb()
     predictor.predict(archs[3:], info)
     assert resident_mb() - before < 100
+
+
+def test_zero_cost_nas_network_has_the_reference_properties(torch_batch):
+    """build_network(style="zero-cost-nas") is SamsungLabs/zero-cost-nas's NAS201Model: cell
+    convs with bias and cell BN without affine parameters or running statistics, all five
+    candidate ops built per edge and the arch's one run; stem, reductions and head as xautodl.
+    Fisher, which multiplies each conv's output by its gradient, scores it differently."""
+    pytest.importorskip("torch")
+    from torch import nn
+
+    from benchmarks.networks.nb201 import build_network
+    from benchmarks.networks.nb201_zc import REFERENCE_OPS, SearchCell
+    from benchmarks.spaces.nb201 import OPS
+
+    arch = np.array([3, 0, 2, 4, 1, 3])
+    ref = build_network(arch, 10, style="zero-cost-nas")
+    cells = [m for m in ref.modules() if isinstance(m, SearchCell)]
+    assert len(cells) == 15
+    for cell in cells:
+        assert len(cell.options) == 30 and sum(cell.keep_mask) == 6
+        kept = [REFERENCE_OPS[i % 5] for i, keep in enumerate(cell.keep_mask) if keep]
+        assert kept == [OPS[a] for a in arch]
+        convs = [m for m in cell.modules() if isinstance(m, nn.Conv2d)]
+        norms = [m for m in cell.modules() if isinstance(m, nn.BatchNorm2d)]
+        assert convs and all(c.bias is not None for c in convs)
+        assert norms and all(not b.affine and not b.track_running_stats and b.running_mean is None
+                             for b in norms)
+    outside = [m for name, m in ref.named_modules() if ".options." not in name
+               and isinstance(m, nn.Conv2d | nn.BatchNorm2d)]
+    assert all(m.bias is None for m in outside if isinstance(m, nn.Conv2d))
+    assert all(m.affine and m.track_running_stats for m in outside
+               if isinstance(m, nn.BatchNorm2d))
+    ours = build_network(arch, 10)
+    assert all(c.bias is None for c in ours.modules() if isinstance(c, nn.Conv2d))
+    assert all(b.affine for b in ours.modules() if isinstance(b, nn.BatchNorm2d))
+    assert ref(torch_batch[0]).shape == (8, 10)
+    with pytest.raises(ValueError, match="accepted: xautodl, zero-cost-nas"):
+        build_network(arch, 10, style="naslib")
+
+    space = benchmarks.load("nb201-cifar10").space
+    archs = np.array([[3, 0, 2, 4, 1, 3], [2, 2, 1, 2, 1, 4], [3, 3, 3, 3, 3, 3]])
+    scores = {}
+    for style in ("xautodl", "zero-cost-nas"):
+        info = {"batch": torch_batch,
+                "network": lambda a, style=style: build_network(a, 10, style=style)}
+        scores[style] = registry.get("fisher")(space, rng=np.random.default_rng(0)).predict(
+            archs, info)
+    assert np.isfinite(scores["zero-cost-nas"]).all()
+    relative = np.abs(scores["zero-cost-nas"] - scores["xautodl"]) / np.abs(scores["xautodl"])
+    assert (relative > 0.01).all(), scores

@@ -18,6 +18,10 @@ logits)``), which is what losses and zero-cost proxies take; ``forward_features`
 pooled features.
 
 Parameter count and FLOPs in closed form are in ``benchmarks.networks.nb201_cost``.
+
+``build_network(..., style="zero-cost-nas")`` builds instead the network of the zero-cost proxy
+paper's code (``benchmarks.networks.nb201_zc``: cell convs with bias, cell BN without affine
+parameters or running statistics), on which fisher ranks archs differently (README).
 """
 
 from __future__ import annotations
@@ -167,10 +171,19 @@ class TinyNetwork(nn.Module):
         return self.classifier(self.forward_features(x))
 
 
-def build_network(arch: Sequence[int] | np.ndarray, num_classes: int = 10) -> TinyNetwork:
+STYLES = ("xautodl", "zero-cost-nas")
+
+
+def build_network(arch: Sequence[int] | np.ndarray, num_classes: int = 10,
+                  style: str = "xautodl") -> nn.Module:
     """The network of one NB201 arch vector (6 op indices in ``OPS`` order, edges in ``EDGES``
     order) for ``num_classes`` outputs (10 cifar10, 100 cifar100, 120 ImageNet16-120). Weights
-    get PyTorch's default initialisation, as in xautodl; seed with ``torch.manual_seed``."""
+    get PyTorch's default initialisation, as in xautodl; seed with ``torch.manual_seed``.
+
+    ``style``: ``"xautodl"`` (default) the benchmark's trained network (``TinyNetwork``);
+    ``"zero-cost-nas"`` the one Abdelfattah et al.'s code scores (``nb201_zc.NAS201Model``)."""
+    if style not in STYLES:
+        raise ValueError(f"unknown NB201 network style {style!r}; accepted: {', '.join(STYLES)}")
     vector = np.asarray(arch)
     if vector.shape != (len(EDGES),) or vector.dtype.kind not in "iu":
         raise ValueError(f"an NB201 arch is a vector of {len(EDGES)} ints, got {arch!r}")
@@ -181,4 +194,8 @@ def build_network(arch: Sequence[int] | np.ndarray, num_classes: int = 10) -> Ti
             f"num_classes must be a positive int (NB201: {sorted(set(NUM_CLASSES.values()))}), "
             f"got {num_classes!r}"
         )
+    if style == "zero-cost-nas":
+        from benchmarks.networks.nb201_zc import NAS201Model
+
+        return NAS201Model(vector.tolist(), int(num_classes))
     return TinyNetwork(vector.tolist(), int(num_classes))
