@@ -62,8 +62,9 @@ proposals of standard deviation 1e-4, rejecting candidates whose curve does not 
 1 to the epoch after the last seen; it predicts the chain's mean ensemble value at the final
 epoch (85 % plus noise if that is not finite). A random walk of 300 steps of 1e-4 moves a
 parameter by about 2e-3 (1e-4 x sqrt(300)) from the maximum-likelihood start, so its prediction
-is in effect the equal-weight mean of the maximum-likelihood fits: what this module computes, with least squares
-by variable projection (not a local optimizer from one start), 8 families and no chain. Measured
+is in effect the equal-weight mean of the maximum-likelihood fits: what this module computes,
+with least squares by variable projection (not a local optimizer from one start), 8 families
+and no chain. Measured
 consequence of the family set (nb201-cifar10, the 200 archs with curves, Kendall tau at 20 /
 50 / 100 epochs): the default 0.599 / 0.699 / 0.777, NASLib's set
 (``families=("loglog_linear", "log_power", "mmf")``) 0.616 / 0.713 / 0.779, the last observed
