@@ -42,9 +42,10 @@ Every remaining difference from the authors' code:
 - NASLib's ``min_train_size`` and ``max_zerocost`` switches are at their defaults (0, inf:
   features always used) and not exposed.
 - In ``predictors.evaluate`` OMNI is scored at the final fidelity without curves, i.e. as the
-  authors' ``omni_ngb_no_lce`` ablation: on nb201-cifar10, the only benchmark here with
-  per-epoch curves, 2 of the 200 archs with curves have NAS-Bench-Suite-Zero scores. The curve
-  features are used whenever a caller supplies ``info["train_curve"]`` / ``info["curve"]``.
+  authors' ``omni_ngb_no_lce`` ablation: the archs with NAS-Bench-Suite-Zero scores and those
+  with curves hardly overlap (nb201-cifar10: 2 of the 200 archs with curves are scored). The
+  curve features are used whenever a caller supplies ``info["train_curve"]`` /
+  ``info["curve"]``.
 """
 
 from __future__ import annotations
