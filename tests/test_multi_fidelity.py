@@ -409,3 +409,19 @@ def test_bad_multi_fidelity_arguments_exit_2(tmp_path, capsys, argv, message) ->
         run_cli.main([*args, "--seeds", "1", "--out", str(tmp_path / "x"), "--no-progress"])
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_reports_plot_against_the_simulated_wall_clock(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    from harness import run_experiment
+    from harness.report import figures
+    from harness.report.analysis import analyze_search
+    from harness.report.load import load
+
+    run_experiment("asha,sh", "nb201-cifar10", seeds=2, budget="20000s", out=tmp_path / "r",
+                   simulated_workers=4)
+    exp = load(tmp_path / "r")
+    for run_ in exp.runs:  # the curve read is the trajectory's wall clock, not its training
+        assert run_.curve["wall_clock"][-1] < run_.curve["cum_seconds"][-1]
+    png, column = figures.task_curves(exp, analyze_search(exp), "nb201-cifar10", x="wall-clock")
+    assert column == "wall_clock" and png[:4] == b"\x89PNG"
