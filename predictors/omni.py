@@ -13,7 +13,7 @@ code, NASLib's ``OmniNGBPredictor`` (``naslib/predictors/omni_ngb.py``) as confi
   the set it belongs to (training features with training statistics, test features with test
   statistics, as NASLib's ``prepare_features`` does); then the architecture encoding
   (NASLib's ``adjacency_one_hot``: ``adjacency`` where the space offers it (DARTS), else
-  ``onehot``, which for a cell with one op per edge is the same thing);
+  ``onehot``, the same features as NASLib's on NB201 and on TNB101 micro and macro);
 - targets standardized with the training mean and standard deviation;
 - model: ``NGBRegressor(Dist=Normal, Score=LogScore)`` on ``DecisionTreeRegressor(criterion=
   "friedman_mse", splitter="best")`` base learners, other NGBoost arguments at their defaults;
@@ -39,6 +39,8 @@ Every remaining difference from the authors' code:
   computes jacov on its own network and data loader at fit time.
 - All randomness (the hyperparameter draws, NGBoost's minibatches and its trees) comes from the
   predictor's generator; NASLib draws from the global numpy state with unseeded trees.
+- On DARTS (nb301) ``adjacency`` one-hot encodes each cell's 8 ops where NASLib appends the 8
+  raw op indices (``benchmarks.spaces.darts``).
 - NASLib's ``min_train_size`` and ``max_zerocost`` switches are at their defaults (0, inf:
   features always used) and not exposed.
 - In ``predictors.evaluate`` OMNI is scored at the final fidelity without curves, i.e. as the
