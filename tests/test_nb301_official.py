@@ -345,7 +345,7 @@ def test_wrong_folders_name_what_is_expected(tmp_path) -> None:
 
 def test_options_are_refused_where_they_do_not_apply(tmp_path) -> None:
     with pytest.raises(ValueError, match="unknown option.*official_models.*nb201-cifar10; "
-                       "accepted: none"):
+                       "accepted: tables"):
         benchmarks.load("nb201-cifar10", official_models=str(LEGACY))
     with pytest.raises(ValueError, match="unknown option.*models_dir.*accepted: official_models"):
         benchmarks.load(NAME, models_dir=str(LEGACY))
