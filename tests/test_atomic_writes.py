@@ -182,3 +182,49 @@ def test_the_experiment_file_records_config_and_versions_and_refuses_another(tmp
         store.open_experiment({"budget": 100}, {})
     assert str(error.value).startswith(
         f"{store.root} holds an experiment with another configuration: budget")
+
+
+def test_the_sweep_removes_orphaned_temporaries_but_not_a_claimed_write(tmp_path):
+    import pyarrow as pa
+
+    store = ResultsStore(tmp_path)
+    store.open_experiment({"budget": 1}, {})
+    keys = ("b/o/seed-0000", "b/o/seed-0001", "c/p/seed-0002")
+    for key in keys:  # what a writer killed mid-write leaves: .<name>.<random>.tmp
+        store.path(key).parent.mkdir(parents=True, exist_ok=True)
+        (store.path(key).parent / f".{store.path(key).name}.k3x9.tmp").write_bytes(b"PAR1 half")
+    store.write("b/o/seed-0003", pa.table({"x": [1]}), {"n": 3})
+    with store.claim("b/o/seed-0001") as mine:  # a runner writing seed-0001 right now
+        assert mine
+        assert store.remove_partial_files() == 2
+        left = [p.relative_to(tmp_path) for p in tmp_path.glob("*/*/.*.tmp")]
+        assert [str(p) for p in left] == ["b/o/.seed-0001.parquet.k3x9.tmp"]
+    assert store.remove_partial_files() == 1  # its claim released: an orphan too
+    assert not list(tmp_path.glob("*/*/.*.tmp"))
+    assert list(store.job_keys()) == ["b/o/seed-0003"]
+
+
+def test_an_experiment_grows_in_seeds_and_names_every_other_difference(tmp_path):
+    import json
+
+    from harness.results import ExperimentMismatchError
+
+    store = ResultsStore(tmp_path)
+    config = {"seeds": 3, "budget": 150, "optimizer_config": {"re": {"population_size": 10}}}
+    store.open_experiment(config, {"numpy": "2.0"})
+    store.open_experiment({**config, "seeds": 2}, {})  # fewer seeds: a part of the experiment
+    assert store.experiment() == {"config": config, "versions": {"numpy": "2.0"}}
+    store.open_experiment({**config, "seeds": 5}, {})  # more seeds: the file records them
+    grown = {"config": {**config, "seeds": 5}, "versions": {"numpy": "2.0"}}
+    assert (tmp_path / "experiment.json").read_text() == json.dumps(grown, indent=1) + "\n"
+    assert not store.is_claimed("b/o/seed-0000")
+    with store.claim("b/o/seed-0000") as mine:
+        assert mine and store.is_claimed("b/o/seed-0000")  # held: another claim fails
+    with pytest.raises(ExperimentMismatchError) as error:
+        store.open_experiment({"seeds": 9, "budget": 100, "noise": "mean",
+                               "optimizer_config": {"re": {"population_size": 3}}}, {})
+    assert str(error.value) == (
+        f"{tmp_path} holds an experiment with another configuration: "
+        "budget: 150 in the folder, 100 now; noise: '(not set)' in the folder, 'mean' now; "
+        "optimizer_config.re.population_size: 10 in the folder, 3 now. Use another --out "
+        "(the default folder names these settings) or delete it")
