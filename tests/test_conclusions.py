@@ -95,10 +95,21 @@ def test_predictor_target_is_the_validation_accuracy(monkeypatch, cls, expected)
     assert manifest["benchmark"]["target"].startswith("valid_acc")
 
 
+def stats_pearson(x, y) -> float:
+    """Pearson's r from its definition."""
+    x, y = x - x.mean(), y - y.mean()
+    return float((x * y).sum() / math.sqrt((x * x).sum() * (y * y).sum()))
+
+
 def test_score_keeps_the_sign_of_kendall_tau():
     truth = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     assert evaluate.score(truth, truth)["kendall_tau"] == pytest.approx(1.0, abs=1e-12)
     assert evaluate.score(truth, -truth)["kendall_tau"] == pytest.approx(-1.0, abs=1e-12)
+    curved = evaluate.score(truth, truth**3)  # same order, not linear
+    assert set(curved) == {"kendall_tau", "spearman", "pearson", "precision_at_10"}
+    assert curved["spearman"] == pytest.approx(1.0)
+    assert curved["pearson"] == pytest.approx(stats_pearson(truth, truth**3))
+    assert curved["pearson"] < 0.99
     # one discordant pair of 10: tau = (9 - 1) / 10
     assert evaluate.score(truth, np.array([2.0, 1.0, 3.0, 4.0, 5.0]))["kendall_tau"] == \
         pytest.approx(0.8)
