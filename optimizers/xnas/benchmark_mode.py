@@ -1,10 +1,14 @@
-"""XNAS on a benchmark without training: rewards from sampled architectures (paper section 3.1).
+"""XNAS on a benchmark without training: rewards from sampled architectures.
+
+The paper trains a supernet; this sampling reading is the project's own adaptation.
+
 
 In the supernet, the reward of expert i on an edge is ``R_i = -d loss_val / d p_i`` (minus the
 gradient of the validation loss with respect to its mixing weight). When the mixture is read as
 a distribution over architectures (each edge picks its op independently with probabilities p),
 the expected validation accuracy is multilinear in p and its derivative with respect to
-``p_{e,i}`` is ``E[acc | op_e = i]`` - the policy-gradient view of section 3.1. Each XNAS step
+``p_{e,i}`` is ``E[acc | op_e = i]``, which sampled architectures estimate by importance
+weighting (a policy-gradient-style estimate, not a section of the paper). Each XNAS step
 therefore samples ``samples_per_step`` architectures from the current mixture, queries their
 validation accuracy through the oracle (each a counted query), and estimates every expert's
 reward with the unbiased importance-weighted estimator ``mean_s(z_s * 1[op_{s,e} = i] / p_{e,i})``.
