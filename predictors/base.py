@@ -6,6 +6,8 @@ needs, and the caller (the evaluation protocol, or a model-based optimizer) supp
 - ``"encoding"``: nothing beyond the archs; the predictor encodes them with ``space.encode``;
 - ``"curve"``: partial validation learning curves up to a fidelity, ``info["curve"]`` of shape
   (n, epochs_seen), for the archs to fit and to predict;
+- ``"train_curve"``: with ``"curve"``, the training-accuracy curves up to the same fidelity,
+  ``info["train_curve"]`` (SoTL-style predictors; not every benchmark with curves has them);
 - ``"network"``: the torch network the search space builds for each arch (zero-cost proxies);
 - ``"data"``: one minibatch of real training data, ``info["batch"] = (inputs, targets)``;
 - ``"zc"``: zero-cost proxy scores as features, ``info["zc"]`` of shape (n, n_proxies).
@@ -22,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-NEEDS = ("encoding", "curve", "network", "data", "zc")
+NEEDS = ("encoding", "curve", "train_curve", "network", "data", "zc")
 
 
 class Predictor(ABC):

@@ -160,6 +160,7 @@ def _network_info(bench: Benchmark, archs: np.ndarray, args: InfoArgs) -> dict:
 INFO_BUILDERS: dict[str, Callable[[Benchmark, np.ndarray, InfoArgs], dict]] = {
     "encoding": _encoding_info,
     "curve": _curve_info,
+    "train_curve": _encoding_info,  # supplied with "curve" by _curve_info where it exists
     "network": _network_info,
     "precomputed": _encoding_info,  # nothing to supply; the test set is drawn from the table
     "zc": lambda bench, archs, args: _zc_info(bench, archs, args),
@@ -259,6 +260,18 @@ def _no_curves_reason(bench: Benchmark) -> str:
     return f"{bench.name} has no per-epoch learning curves"
 
 
+def _has_train_curves(bench: Benchmark) -> bool:
+    """Whether ``bench`` has training-accuracy curves for the archs it has curves for."""
+    pool = curve_pool(bench.name)
+    if pool.shape[0] == 0:
+        return False
+    try:
+        bench.learning_curves(pool[:1], "train_acc")
+    except ValueError:
+        return False
+    return True
+
+
 def unmet_needs(bench: Benchmark, needs: frozenset[str], predictor: str = "") -> list[str]:
     """A sentence per need of a predictor that this evaluation cannot meet on ``bench``."""
     missing = []
@@ -281,6 +294,10 @@ def unmet_needs(bench: Benchmark, needs: frozenset[str], predictor: str = "") ->
             missing.append(f"'zc' (no NAS-Bench-Suite-Zero scores for {bench.name})")
         elif need == "curve" and curve_pool(bench.name).shape[0] == 0:
             missing.append(f"'curve' ({_no_curves_reason(bench)})")
+        elif need == "train_curve" and not _has_train_curves(bench):
+            missing.append(f"'train_curve' ({bench.name} has validation curves but no "
+                           "training-accuracy curves)" if curve_pool(bench.name).shape[0]
+                           else f"'train_curve' ({_no_curves_reason(bench)})")
     return missing
 
 

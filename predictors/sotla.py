@@ -29,7 +29,9 @@ class SoTLAPredictor(Predictor):
     """Sum of the training accuracies of the last ``epochs`` epochs seen (all if None)."""
 
     name = "sotla"
-    needs = frozenset({"curve"})
+    # "train_curve": the training-accuracy curves, which not every benchmark with validation
+    # curves has (nb301's surrogate predicts validation accuracy and time only).
+    needs = frozenset({"curve", "train_curve"})
     requires_fit = False
 
     def __init__(

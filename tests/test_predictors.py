@@ -235,6 +235,9 @@ def test_same_test_set_for_every_predictor_of_a_seed(tmp_path):
     (["--predictor", "nope", "--bench", "nb201-cifar10"], "accepted: mlp"),
     (["--predictor", "xgb", "--bench", "nope"], "accepted: nb201-cifar10"),
     (["--predictor", "lce", "--bench", "nb201-cifar100"], "missing 'curve'"),
+    # nb301's surrogate has validation curves (lce runs there) but no training accuracy
+    (["--predictor", "sotla", "--bench", "nb301-cifar10"],
+     "missing 'train_curve' (nb301-cifar10 has validation curves but no training-accuracy"),
     (["--predictor", "xgb", "--bench", "nb201-cifar10", "--fidelities", "2"], "fidelities"),
     (["--predictor", "xgb", "--bench", "nb201-cifar10", "--train-sizes", "0"], "train-sizes"),
 ])
