@@ -432,3 +432,133 @@ def test_a_job_describes_its_options_only_when_set():
                optimizer_path="pkg.mod:Cls").describe()
     assert full["benchmark_options"] == {"official_models": "/m"}
     assert full["optimizer_path"] == "pkg.mod:Cls"
+
+
+# --- the constrained and best-sampled columns, from hand-made arrivals ------------------------
+def _arrival(bench, step, index, fidelity, value, worker, incumbent, constraint):
+    from harness.oracle import TrajectoryRow
+    from harness.simulator import Arrival
+
+    arch = bench.all_archs()[index]
+    flops = float(bench.query(arch[None], "flops")[0])
+    row = TrajectoryRow(step=step, arch=tuple(int(x) for x in arch), metric="valid_acc",
+                        fidelity=fidelity, value=value, cost=1.0, cum_queries=step + 1,
+                        cum_seconds=step + 1.0, free={"flops": flops},
+                        feasible=bool(constraint.satisfied(flops)))
+    return Arrival(row=row, observation=None, worker=worker, started=float(step),
+                   finished=step + 0.5, incumbent=bench.all_archs()[incumbent])
+
+
+def test_constrained_best_sampled_columns_recomputed_from_the_table(raw):
+    from types import SimpleNamespace
+
+    from harness.objectives import Constraint, Objective, Problem
+    from harness.search import _trajectory_table
+
+    bench = benchmarks.load(BENCH)
+    space = raw["space"]
+    flops = bench.query(bench.all_archs(), "flops")
+    bound = float(np.median(flops))
+    constraint = Constraint("flops", "<=", bound)
+    problem = Problem((Objective("valid_acc", True, False),), (constraint,))
+    ok = flops <= bound
+    feas, infeas = np.flatnonzero(ok), np.flatnonzero(~ok)
+    # evaluated archs (row 4 infeasible) and incumbents (steps 1 and 3 infeasible)
+    evaluated = [feas[0], feas[1], feas[2], feas[3], infeas[0]]
+    incumbents = [feas[0], infeas[1], feas[2], infeas[2], feas[4]]
+    plan = [("hp12", 99.0), ("hp200", 50.0), ("hp200", 70.0), ("hp12", 95.0), ("hp200", 80.0)]
+    arrivals = [_arrival(bench, i, evaluated[i], f, v, i % 2, incumbents[i], constraint)
+                for i, (f, v) in enumerate(plan)]
+    table = _trajectory_table(bench, SimpleNamespace(fidelity="hp200"), arrivals, problem,
+                              best_sampled=True)
+    to_row = {int(i): int(space.to_index(bench.all_archs()[i])) for i in (*evaluated,
+                                                                           *incumbents)}
+    optimum = raw["valid"][[space.to_index(a) for a in bench.all_archs()[ok]]].max()
+    # best_observed: only the run's fidelity counts; null before its first value
+    assert table["best_observed"].null_count == 1
+    assert table["best_observed"].to_pylist() == [None, 50.0, 70.0, 70.0, 80.0]
+    inc_rows = [to_row[int(i)] for i in incumbents]
+    inc_ok = ok[incumbents]
+    assert table["incumbent_feasible"].to_pylist() == inc_ok.tolist() == [
+        True, False, True, False, True]
+    np.testing.assert_allclose(table["incumbent_valid"].to_numpy(), raw["valid"][inc_rows],
+                               atol=1e-9)
+    np.testing.assert_allclose(table["incumbent_regret"].to_numpy(),
+                               np.where(inc_ok, optimum - raw["valid"][inc_rows], np.nan),
+                               atol=1e-9)
+    np.testing.assert_allclose(table["incumbent_test"].to_numpy(), raw["test"][inc_rows],
+                               atol=1e-9)
+    # an undefined regret is NaN, as for a task with no known optimum, not null
+    assert table["incumbent_regret"].null_count == table["best_sampled_regret"].null_count == 0
+    assert table["feasible"].to_pylist() == [True, True, True, True, False]
+    np.testing.assert_array_equal(table["flops"].to_numpy(), flops[evaluated])
+    # best sampled: the first highest value at the run's fidelity (index 0 before any)
+    picks = [evaluated[i] for i in (0, 1, 2, 2, 4)]
+    rows = [to_row[int(i)] for i in picks]
+    assert table["best_sampled"].to_pylist() == space.to_strings(bench.all_archs()[picks])
+    np.testing.assert_allclose(table["best_sampled_valid"].to_numpy(), raw["valid"][rows],
+                               atol=1e-9)
+    np.testing.assert_allclose(table["best_sampled_regret"].to_numpy(),
+                               np.where(ok[picks], optimum - raw["valid"][rows], np.nan),
+                               atol=1e-9)
+    np.testing.assert_allclose(table["best_sampled_test"].to_numpy(), raw["test"][rows],
+                               atol=1e-9)
+    assert table["worker"].to_pylist() == [0, 1, 0, 1, 0]
+    assert table["wall_clock"].to_pylist() == [0.5, 1.5, 2.5, 3.5, 4.5]
+    types = {f.name: str(f.type) for f in table.schema}
+    assert (types["resumed_from"], types["worker"], types["incumbent_feasible"],
+            types["best_sampled_test"]) == ("string", "int32", "bool", "double")
+
+
+def test_best_sampled_without_test_metric_is_null_and_off_by_default():
+    from types import SimpleNamespace
+
+    from harness.search import _trajectory_table
+
+    bench = benchmarks.load("tnb101-micro-jigsaw")
+    assert bench.report_metric is None
+    archs = bench.all_archs()[:2]
+    from harness.oracle import TrajectoryRow
+    from harness.simulator import Arrival
+
+    fidelity = bench.default_fidelity if hasattr(bench, "default_fidelity") else None
+    values = bench.query(archs, bench.objective)
+    arrivals = [Arrival(TrajectoryRow(i, tuple(int(x) for x in a), bench.objective, fidelity,
+                                      float(v), 1.0, i + 1, i + 1.0),
+                        None, 0, float(i), i + 1.0, a) for i, (a, v) in enumerate(
+                            zip(archs, values, strict=True))]
+    oracle = SimpleNamespace(fidelity=fidelity)
+    assert "best_sampled" not in _trajectory_table(bench, oracle, arrivals).column_names
+    table = _trajectory_table(bench, oracle, arrivals, best_sampled=True)
+    assert str(table.schema.field("best_sampled_test").type) == "double"
+    assert all(math.isnan(v) for v in table["best_sampled_test"].to_pylist())
+    assert "incumbent_feasible" not in table.column_names  # no problem: unconstrained
+
+
+def test_an_infeasible_incumbent_is_replaced_by_the_best_feasible_arch_observed():
+    from harness.objectives import Constraint, Objective, Problem
+    from harness.search import _feasible_incumbent
+
+    bench = benchmarks.load(BENCH)
+    flops = bench.query(bench.all_archs(), "flops")
+    constraint = Constraint("flops", "<=", float(np.median(flops)))
+    objective = (Objective("valid_acc", True, False),)
+    constrained, plain = Problem(objective, (constraint,)), Problem(objective)
+    ok = flops <= constraint.bound
+    good = bench.all_archs()[np.flatnonzero(ok)[:3]]
+    bad = bench.all_archs()[np.flatnonzero(~ok)[:2]]
+    arrivals = [_arrival(bench, i, index, "hp200", value, 0, index, constraint)
+                for i, (index, value) in enumerate([(np.flatnonzero(ok)[1], 60.0),
+                                                    (np.flatnonzero(~ok)[1], 90.0),
+                                                    (np.flatnonzero(ok)[2], 70.0),
+                                                    (np.flatnonzero(ok)[0], 65.0)])]
+    rows = [a.row for a in arrivals]
+
+    def pick(problem, arch, arrived):
+        return _feasible_incumbent(bench, arrived, problem, arch).tolist()
+
+    assert pick(plain, bad[0], rows) == bad[0].tolist()  # unconstrained: as recommended
+    assert pick(constrained, good[0], rows) == good[0].tolist()  # feasible: kept
+    # infeasible: the feasible row with the highest observed value (70), not the 90 one
+    assert pick(constrained, bad[0], rows) == good[2].tolist()
+    assert pick(constrained, bad[0], [rows[1]]) == bad[0].tolist()  # no feasible row yet
