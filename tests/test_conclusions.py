@@ -562,3 +562,66 @@ def test_an_infeasible_incumbent_is_replaced_by_the_best_feasible_arch_observed(
     # infeasible: the feasible row with the highest observed value (70), not the 90 one
     assert pick(constrained, bad[0], rows) == good[2].tolist()
     assert pick(constrained, bad[0], [rows[1]]) == bad[0].tolist()  # no feasible row yet
+
+
+def test_a_constrained_run_keeps_a_feasible_incumbent_and_records_its_problem():
+    bench = benchmarks.load(BENCH)
+    bound = 0.0125
+    job = Job(BENCH, "rs", 3, Budget(queries=30), constraints=(f"latency<={bound}",))
+    table, manifest = run(job)
+    archs = np.stack([bench.space.from_string(a) for a in table["arch"].to_pylist()])
+    feasible = bench.query(archs, "latency") <= bound
+    assert 0 < feasible.sum() < len(feasible)  # the constraint binds
+    assert table["feasible"].to_pylist() == feasible.tolist()
+    # per step: random search's best observed value if feasible, else the best feasible one
+    values = table["value"].to_numpy()
+    expected = []
+    for i in range(len(values)):
+        best = int(np.argmax(values[:i + 1]))
+        if not feasible[best] and feasible[:i + 1].any():
+            candidates = np.flatnonzero(feasible[:i + 1])
+            best = int(candidates[np.argmax(values[candidates])])
+        expected.append(table["arch"][best].as_py())
+    assert table["incumbent"].to_pylist() == expected
+    last = table.slice(table.num_rows - 1).to_pylist()[0]
+    assert manifest["final"]["incumbent_feasible"] == last["incumbent_feasible"] is True
+    assert manifest["problem"] == {"objectives": ["valid_acc:max"],
+                                   "constraints": [f"latency<={bound:g}"]}
+    assert manifest["free"] == {"metrics": list(bench.free_metrics), "lookups": {"latency": 30}}
+    assert manifest["spent"]["wall_clock"] == last["wall_clock"]
+    assert "problem" not in run(Job(BENCH, "rs", 3, Budget(queries=2)))[1]  # unconstrained
+
+
+def test_simulated_workers_reach_the_run_and_a_multi_objective_run_has_one():
+    table, _ = run(Job(BENCH, "rs", 0, Budget(queries=6), workers=2))
+    assert set(table["worker"].to_pylist()) == {0, 1}
+    objectives = ("valid_acc:max", "latency:min")
+    one_worker = r"^a multi-objective run has one simulated worker .*got workers=2$"
+    with pytest.raises(ValueError, match=one_worker):
+        run(Job(BENCH, "mo-rs", 0, Budget(queries=4), objectives=objectives, workers=2))
+    _, manifest = run(Job(BENCH, "mo-rs", 0, Budget(queries=4), objectives=objectives))
+    assert manifest["problem"] == {"objectives": list(objectives), "constraints": []}
+    assert manifest["pareto"] is not None
+
+
+def test_an_optimizer_not_recommending_its_best_observed_gets_the_best_sampled_final(raw):
+    from optimizers.random_search import RandomSearch
+
+    with pytest.MonkeyPatch.context() as patch:  # random search, declared like XNAS
+        patch.setattr(RandomSearch, "recommends_best_observed", False)
+        table, manifest = run(Job(BENCH, "rs", 4, Budget(queries=15), noise="mean"))
+    values = table["value"].to_numpy()
+    rows = rows_of(raw["space"], table["arch"].to_pylist())
+    np.testing.assert_allclose(values, raw["valid"][rows], atol=1e-9)  # noise "mean" reached
+    best = rows[int(np.argmax(values))]
+    final = manifest["final"]
+    assert final["best_sampled"] == table["arch"][int(np.argmax(values))].as_py()
+    assert final["best_sampled_valid"] == pytest.approx(raw["valid"][best], abs=1e-9)
+    assert final["best_sampled_test"] == pytest.approx(raw["test"][best], abs=1e-9)
+    assert final["best_sampled_regret"] == pytest.approx(raw["valid"].max() - raw["valid"][best],
+                                                         abs=1e-9)
+    # the default noise serves one training seed's value, not the seed mean
+    plain, manifest = run(Job(BENCH, "rs", 4, Budget(queries=15)))
+    rows = rows_of(raw["space"], plain["arch"].to_pylist())
+    assert not np.allclose(plain["value"].to_numpy(), raw["valid"][rows])
+    assert "best_sampled" not in manifest["final"] and "best_sampled" not in plain.column_names
