@@ -625,3 +625,65 @@ def test_an_optimizer_not_recommending_its_best_observed_gets_the_best_sampled_f
     rows = rows_of(raw["space"], plain["arch"].to_pylist())
     assert not np.allclose(plain["value"].to_numpy(), raw["valid"][rows])
     assert "best_sampled" not in manifest["final"] and "best_sampled" not in plain.column_names
+
+
+class _Spy:
+    """Records what ``build_optimizer`` constructs it with."""
+
+    def __init__(self, space, rng, config, budget=None, fidelities=None):
+        self.args = (space, rng, config, budget, fidelities)
+
+
+class _MultiFidelitySpy(_Spy):
+    uses_fidelities = True
+
+
+def test_build_optimizer_passes_the_budget_and_the_fidelity_ladder_to_the_run_target():
+    from harness.search import build_optimizer
+
+    bench = benchmarks.load(BENCH)  # fidelities hp12 (12 epochs) and hp200 (200 epochs)
+    rng, config, budget = np.random.default_rng(0), object(), Budget(queries=3)
+    plain = build_optimizer(_Spy, bench, rng, config, budget, "hp12")
+    assert plain.args == (bench.space, rng, config, budget, None)
+    for fidelity, ladder in [("hp12", [("hp12", 12)]),
+                             ("hp200", [("hp12", 12), ("hp200", 200)]),
+                             (None, [("hp12", 12), ("hp200", 200)])]:  # None: the default
+        made = build_optimizer(_MultiFidelitySpy, bench, rng, config, budget, fidelity)
+        assert made.args == (bench.space, rng, config, budget, ladder)
+
+
+def test_optimizer_and_objective_count_must_match_with_the_exact_message():
+    import optimizers
+    from harness.search import check_optimizer_fits, make_config
+
+    bench = benchmarks.load(BENCH)
+    two = Job(BENCH, "rs", 0, Budget(queries=2),
+              objectives=("valid_acc:max", "latency:min")).problem(bench)
+    one = Job(BENCH, "rs", 0, Budget(queries=2)).problem(bench)
+    assert two.names == ("valid_acc", "latency") and one.names == ("valid_acc",)
+    mo_rs, rs = optimizers.get("mo-rs"), optimizers.get("rs")
+    check_optimizer_fits(mo_rs, two)
+    check_optimizer_fits(rs, one)
+    with pytest.raises(ValueError) as refused:
+        check_optimizer_fits(mo_rs, one)
+    assert str(refused.value) == (
+        "mo-rs is multi-objective: give --objectives with the budgeted objective and at least "
+        "one free cost, e.g. valid_acc,latency")
+    with pytest.raises(ValueError) as refused:
+        check_optimizer_fits(rs, two)
+    assert str(refused.value) == (
+        "rs is single-objective, and --objectives names 2; multi-objective optimizers: "
+        + ", ".join(optimizers.multi_objective_names()))
+    with pytest.raises(ValueError) as refused:  # random search has no hyperparameter
+        make_config(rs, (("population_size", 5),))
+    assert str(refused.value).endswith("for rs; accepted: none")
+
+
+def test_a_job_describes_its_objectives_constraints_and_workers():
+    job = Job(BENCH, "mo-rs", 0, Budget(queries=2), objectives=("valid_acc:max", "latency:min"),
+              constraints=("latency<=0.02",), workers=3)
+    described = job.describe()
+    assert (described["objectives"], described["constraints"], described["workers"]) == (
+        ["valid_acc:max", "latency:min"], ["latency<=0.02"], 3)
+    assert not {"objectives", "constraints", "workers"} & set(
+        Job(BENCH, "rs", 0, Budget(queries=2)).describe())
