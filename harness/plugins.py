@@ -12,6 +12,7 @@ naming the plugin and what is wrong, which every CLI turns into exit code 2.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import import_module, metadata
@@ -81,6 +82,21 @@ def load_installed(group: str, name: str, what: str) -> type:
     """The class registered as ``name`` under ``group``."""
     entry = installed(group)[name]
     return load(entry.target, f"{what} {name!r} (entry point of {entry.distribution})")
+
+
+def resolve(name: str, group: str, what: str, check: Callable[[object, str], type]) -> type | None:
+    """The plugin class ``name`` denotes, checked by ``check``: a ``package.module:ClassName``
+    or a name registered under the entry-point ``group`` (whose class must carry that name);
+    None when ``name`` is neither. One rule for optimizers and predictors alike."""
+    if is_import_path(name):
+        return check(load(name, what), name)
+    if name not in installed(group):
+        return None
+    cls = check(load_installed(group, name, what), name)
+    if cls.name != name:
+        raise PluginError(f"{what} entry point {name!r} loads a class named {cls.name!r}; "
+                          "register it under its own name")
+    return cls
 
 
 def provenance(cls: type) -> dict:

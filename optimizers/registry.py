@@ -79,14 +79,9 @@ def get(name: str) -> type[Optimizer]:
     name = name.strip()
     if name in _BUILTIN:
         return _BUILTIN[name]
-    if plugins.is_import_path(name):
-        return check(plugins.load(name, "optimizer"), name)
-    if name in plugins.installed(GROUP):
-        cls = check(plugins.load_installed(GROUP, name, "optimizer"), name)
-        if cls.name != name:
-            raise plugins.PluginError(f"optimizer entry point {name!r} loads a class named "
-                                      f"{cls.name!r}; register it under its own name")
-        return cls
+    plugin = plugins.resolve(name, GROUP, "optimizer", check)
+    if plugin is not None:
+        return plugin
     raise ValueError(f"unknown optimizer {name!r}; accepted: {', '.join(all_names())}, or "
                      "package.module:ClassName")
 

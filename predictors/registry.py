@@ -65,14 +65,9 @@ def get(name: str) -> type[Predictor]:
     if target is not None:
         module, _, cls = target.partition(":")
         return getattr(import_module(module), cls)
-    if plugins.is_import_path(name):
-        return check(plugins.load(name, "predictor"), name)
-    if name in plugins.installed(GROUP):
-        cls = check(plugins.load_installed(GROUP, name, "predictor"), name)
-        if cls.name != name:
-            raise plugins.PluginError(f"predictor entry point {name!r} loads a class named "
-                                      f"{cls.name!r}; register it under its own name")
-        return cls
+    plugin = plugins.resolve(name, GROUP, "predictor", check)
+    if plugin is not None:
+        return plugin
     raise ValueError(f"unknown predictor {name!r}; accepted: {', '.join(names())}, or "
                      "package.module:ClassName")
 
