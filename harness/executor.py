@@ -13,8 +13,6 @@ free again and this one runs them.
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -164,6 +162,8 @@ def _end_workers(pool: ProcessPoolExecutor) -> None:
     for process in processes:
         process.join(timeout=5)
         if process.is_alive():
-            os.kill(process.pid, signal.SIGKILL)
+            # Process.kill, not os.kill: the pool's manager thread may reap the worker between
+            # the check and the signal, and Process.kill ignores a process that is already gone
+            process.kill()
             process.join()
     pool.shutdown(wait=False, cancel_futures=True)

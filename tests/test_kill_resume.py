@@ -196,3 +196,20 @@ def test_cleanup_leaves_the_temporary_of_a_live_claim(tmp_path):
         assert mine
         assert store.remove_partial_files() == 0 and partial.exists()
     assert store.remove_partial_files() == 1 and not partial.exists()
+
+
+def test_ending_workers_tolerates_a_worker_reaped_behind_its_back():
+    """The pool's manager thread can reap a worker between our liveness check and the kill
+    (CI once failed with ProcessLookupError there); ending the workers must not raise."""
+    import multiprocessing
+    from types import SimpleNamespace
+
+    from harness.executor import _end_workers
+
+    worker = multiprocessing.get_context("fork").Process(target=time.sleep, args=(60,))
+    worker.start()
+    os.kill(worker.pid, signal.SIGKILL)
+    os.waitpid(worker.pid, 0)  # reaped by someone else: the Process object still thinks it alive
+    assert worker.is_alive()
+    pool = SimpleNamespace(_processes={worker.pid: worker}, shutdown=lambda **_: None)
+    _end_workers(pool)
