@@ -1,26 +1,56 @@
-"""NSGA-II (Deb, Pratap, Agarwal & Meyarivan, IEEE TEVC 2002) from pymoo, behind ask/tell.
+"""NSGA-II (Deb, Pratap, Agarwal & Meyarivan, IEEE TEVC 2002) as pymoo runs it, behind ask/tell.
 
-pymoo's ``NSGA2`` (``pymoo.algorithms.moo.nsga2``: binary tournament on rank and crowding,
-``RankAndCrowding`` survival, duplicate elimination) runs through pymoo's own ask/tell interface
-(``algorithm.ask()`` gives a population, ``algorithm.tell(infills=pop)`` takes it back with its
-objective values): our ``ask`` hands out the population one arch at a time and ``tell`` returns
-it to pymoo once every member has its values. The variation operators are the space's, so every
-child is a valid arch of any space: sampling is ``space.sample``, mutation one ``space.mutate``
-step per child (the single-site mutation of ``re``), crossover uniform over positions with a
-child that the space refuses (e.g. two pairs of a DARTS node on one input) replaced by its first
-parent. Infeasible archs (a free check) are redrawn, up to 100 times. pymoo's random generator
-is seeded from the run's, so a run is reproducible in any process.
+This is pymoo's ``NSGA2`` (``pymoo.algorithms.moo.nsga2``, pymoo 0.6.2) re-expressed as an
+ask/tell loop over numpy arrays, draw for draw: ``tests/test_nsga2_pymoo.py`` runs pymoo's own
+``NSGA2`` through its ask/tell interface with the same operators and seeds and checks that both
+evaluate the same archs in the same order. Why not pymoo's algorithm object itself: its
+``Population`` of ``Individual`` objects, operator dispatch and pairwise-distance duplicate
+check cost about as much per 150-query run as the whole of ``re``'s run
+(``benchmarks/perf_multiobjective.py`` prints the figures), and the issue's target is that a
+multi-objective run costs no more than the single-objective one of its family.
+
+What pymoo's ``NSGA2`` does, and so this:
+
+- **Initial population**: ``pop_size`` sampled archs, duplicates removed (pymoo's
+  ``Initialization`` with ``DefaultDuplicateElimination``), evaluated, then ranked and crowded
+  (``RankAndCrowding`` with every member surviving).
+- **Mating** (pymoo's ``Mating`` inside ``InfillCriterion.do``, at most 100 rounds until
+  ``pop_size`` offspring): binary tournaments (``TournamentSelection`` with
+  ``binary_tournament``: each pair from concatenated random permutations of the population;
+  the dominating one wins, otherwise the larger crowding distance, otherwise a coin), crossover
+  of each pair with probability ``crossover_prob`` (else the parents are copied), mutation of
+  every child, then children equal to an earlier child, a population member or an offspring
+  already made are dropped.
+- **Survival** (``RankAndCrowding``): parents and offspring are sorted into fronts
+  (``moocore.pareto_rank``, as pymoo's ``NonDominatedSorting``); whole fronts survive while they
+  fit, the front that does not is cut by crowding distance (pymoo's ``calc_crowding_distance``)
+  in a randomized descending order.
+
+Every random choice pymoo makes (permutations, coins, tie breaks) is drawn from a generator
+seeded from the run's, in pymoo's order; the variation operators draw from the run's generator.
+
+The variation operators are the space's, so every child is a valid arch of any space:
+sampling is ``space.sample``, mutation one ``space.mutate`` step per child (the single-site
+mutation of ``re``), crossover uniform over positions with a child that the space refuses
+(e.g. two pairs of a DARTS node on one input) replaced by its parent. They work on whole
+batches. Infeasible archs (a free check) are redrawn, up to 100 times. If a generation cannot
+produce a single new child (a tiny space, all of it already in the population), the run stops
+asking, as pymoo's algorithm terminates.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from harness.oracle import Observation
-from optimizers.base import OptimizerConfig, arch_key
-from optimizers.multiobjective import MultiObjectiveOptimizer
+from optimizers.base import MAX_RESAMPLES, OptimizerConfig, arch_key
+from optimizers.multiobjective import MultiObjectiveOptimizer, pareto_ranks
+
+MAX_MATING_ROUNDS = 100  # pymoo's InfillCriterion.n_max_iterations
 
 
 @dataclass(frozen=True)
@@ -39,16 +69,101 @@ class NSGA2Config(OptimizerConfig):
                              f"{self.crossover_prob!r}")
 
 
-def _pymoo():
+def _crowding_function():
     try:
-        from pymoo.algorithms.moo.nsga2 import NSGA2
-        from pymoo.core.crossover import Crossover
-        from pymoo.core.mutation import Mutation
-        from pymoo.core.problem import Problem
-        from pymoo.core.sampling import Sampling
+        from pymoo.operators.survival.rank_and_crowding.metrics import calc_crowding_distance
     except ImportError as error:  # pragma: no cover - the CLI checks this first
         raise ImportError("nsga2 needs pymoo: pip install -e '.[mo]'") from error
-    return NSGA2, Crossover, Mutation, Problem, Sampling
+    return calc_crowding_distance
+
+
+def crowding(points: np.ndarray) -> np.ndarray:
+    """pymoo's ``cd`` crowding of one front (``FunctionalDiversity`` without duplicate
+    filtering): infinite for fronts of one or two points, else ``calc_crowding_distance``."""
+    if len(points) <= 2:
+        return np.full(len(points), np.inf)
+    return _crowding_function()(np.asarray(points, dtype=np.double))
+
+
+def dominance(a: tuple[float, ...], b: tuple[float, ...]) -> int:
+    """1 when ``a`` dominates ``b`` (minimized), -1 when ``b`` dominates ``a``, else 0
+    (pymoo's ``Dominator.get_relation``)."""
+    relation = 0
+    for x, y in zip(a, b, strict=True):
+        if x < y:
+            if relation == -1:
+                return 0
+            relation = 1
+        elif y < x:
+            if relation == 1:
+                return 0
+            relation = -1
+    return relation
+
+
+def rank_and_crowding(points: np.ndarray, n_survive: int, rng: np.random.Generator,
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """pymoo's ``RankAndCrowding`` survival of ``points`` (minimized, (n, k)): the indices of
+    the survivors in pymoo's order, and their ranks and crowding distances."""
+    n_survive = min(n_survive, len(points))
+    ranks = pareto_ranks(points)
+    survivors: list[np.ndarray] = []
+    rank_of: list[np.ndarray] = []
+    crowding_of: list[np.ndarray] = []
+    kept = 0
+    for rank in range(int(ranks.max()) + 1 if len(points) else 0):
+        front = np.flatnonzero(ranks == rank)
+        distance = crowding(points[front])
+        chosen = np.arange(len(front))
+        if kept + len(front) > n_survive:  # the front that does not fit: cut by crowding
+            n_remove = kept + len(front) - n_survive
+            permutation = rng.permutation(len(front))  # pymoo's randomized_argsort
+            order = permutation[np.argsort(distance[permutation], kind="quicksort")][::-1]
+            chosen = order[:-n_remove]
+        survivors.append(front[chosen])
+        rank_of.append(np.full(len(chosen), rank))
+        crowding_of.append(distance[chosen])
+        kept += len(chosen)
+        if kept >= n_survive:
+            break
+    return (np.concatenate(survivors), np.concatenate(rank_of).astype(np.int64),
+            np.concatenate(crowding_of))
+
+
+def binary_tournaments(points: list[tuple[float, ...]], crowding_distances: list[float],
+                       n_matings: int, rng: np.random.Generator) -> np.ndarray:
+    """pymoo's ``TournamentSelection(binary_tournament)`` for ``n_matings`` pairs of parents
+    (feasible members: NSGA-II's ``comp_by_dom_and_crowding``). Returns (n_matings, 2)."""
+    n = len(points)
+    n_random = n_matings * 2 * 2
+    draws = np.concatenate([rng.permutation(n) for _ in range(math.ceil(n_random / n))])
+    pairs = draws[:n_random].reshape(n_matings * 2, 2).tolist()
+    winners = []
+    for a, b in pairs:
+        relation = dominance(points[a], points[b])
+        if relation == 1:
+            winners.append(a)
+        elif relation == -1:
+            winners.append(b)
+        elif crowding_distances[a] > crowding_distances[b]:
+            winners.append(a)
+        elif crowding_distances[a] < crowding_distances[b]:
+            winners.append(b)
+        else:
+            winners.append(int(rng.choice([a, b])))
+    return np.array(winners, dtype=np.int64).reshape(n_matings, 2)
+
+
+def unique_new_rows(children: np.ndarray, *others: np.ndarray) -> np.ndarray:
+    """``children`` less those equal to an earlier child or to a row of ``others`` (pymoo's
+    ``DefaultDuplicateElimination``: exact equality on integer vectors)."""
+    seen = {tuple(row) for other in others for row in other.tolist()}
+    keep = []
+    for i, row in enumerate(map(tuple, children.tolist())):
+        if row not in seen:
+            seen.add(row)
+            keep.append(i)
+    return children[keep]
 
 
 class NSGA2(MultiObjectiveOptimizer):
@@ -57,85 +172,124 @@ class NSGA2(MultiObjectiveOptimizer):
 
     def __init__(self, space, rng, config=None, budget=None):
         super().__init__(space, rng, config, budget)
-        self._algorithm = None
-        self._pending = None  # the population pymoo asked for
-        self._pending_archs: np.ndarray | None = None  # its members' X, read once
-        self._values: dict[tuple[int, ...], np.ndarray] = {}  # F of its members told so far
-        self._queue: list[int] = []  # members of the population not yet asked
+        self._selection_rng: np.random.Generator | None = None  # pymoo's random_state
+        self._population: np.ndarray | None = None  # (n, d), survival's order
+        self._points: np.ndarray | None = None  # their minimized objective vectors
+        self._crowding: np.ndarray | None = None
+        self._offspring: np.ndarray | None = None  # the generation being evaluated
+        self._told: list[np.ndarray] = []  # objective vectors of the offspring told so far
+        self._stopped = False
 
-    def _setup(self) -> None:
-        problem = self._require_problem()
-        NSGA2Algorithm, Crossover, Mutation, PymooProblem, Sampling = _pymoo()
-        outer = self
-        n_var = len(self.space.sample(np.random.default_rng(0)))
+    # --- variation operators (batches; pymoo calls them on whole populations too) -----------
+    def sample_batch(self, n: int) -> np.ndarray:
+        archs = np.array(np.atleast_2d(self.space.sample(self.rng, n)), dtype=np.int64)
+        return self._redraw_infeasible(archs, lambda _: self.space.sample(self.rng))
 
-        class SpaceSampling(Sampling):
-            def _do(self, problem, n_samples, *args, random_state=None, **kwargs):
-                return np.stack([outer.draw_feasible(lambda: outer.space.sample(outer.rng))
-                                 for _ in range(n_samples)])
+    def mutate_batch(self, archs: np.ndarray) -> np.ndarray:
+        children = np.array(np.atleast_2d(self.space.mutate(archs, self.rng)), dtype=np.int64)
+        return self._redraw_infeasible(children, lambda i: self.space.mutate(archs[i], self.rng))
 
-        class SpaceMutation(Mutation):
-            def _do(self, problem, X, *args, random_state=None, **kwargs):
-                return np.stack([outer.draw_feasible(lambda x=x: outer.space.mutate(x, outer.rng))
-                                 for x in X.astype(np.int64)])
+    def crossover_batch(self, parents: np.ndarray) -> np.ndarray:
+        """Uniform crossover of each mating (``parents``: (2, n_matings, d)): a child takes each
+        position from either parent with probability 1/2, its sibling the other one."""
+        first, second = parents[0], parents[1]
+        mask = self.rng.random(first.shape) < 0.5
+        return np.stack([self._valid_or(np.where(mask, first, second), first),
+                         self._valid_or(np.where(mask, second, first), second)])
 
-        class UniformSpaceCrossover(Crossover):
-            def __init__(self, prob):
-                super().__init__(n_parents=2, n_offsprings=2, prob=prob)
-
-            def _do(self, problem, X, *args, random_state=None, **kwargs):
-                X = X.astype(np.int64)
-                out = np.empty_like(X)
-                for m in range(X.shape[1]):
-                    a, b = X[0, m], X[1, m]
-                    mask = outer.rng.random(a.shape[0]) < 0.5
-                    out[0, m] = outer._valid_or(np.where(mask, a, b), a)
-                    out[1, m] = outer._valid_or(np.where(mask, b, a), b)
-                return out
-
-        class NSGA2WithoutOptimum(NSGA2Algorithm):
-            """pymoo's NSGA2, less the ranking of its population into ``opt`` after every
-            generation: pymoo's result, which this adapter never reads (the harness keeps the
-            non-dominated set itself; termination is by generation count)."""
-
-            def _set_optimum(self, **kwargs):
-                self.opt = None
-
-        pymoo_problem = PymooProblem(n_var=n_var, n_obj=len(problem.objectives), xl=0,
-                                     xu=np.iinfo(np.int32).max, vtype=int)
-        self._algorithm = NSGA2WithoutOptimum(
-            pop_size=self.config.pop_size, sampling=SpaceSampling(),
-            crossover=UniformSpaceCrossover(self.config.crossover_prob),
-            mutation=SpaceMutation(), eliminate_duplicates=True)
-        self._algorithm.setup(pymoo_problem, termination=("n_gen", 10**9),
-                              seed=int(self.rng.integers(2**31 - 1)), verbose=False)
-
-    def _valid_or(self, child: np.ndarray, parent: np.ndarray) -> np.ndarray:
+    def _valid_or(self, children: np.ndarray, parents: np.ndarray) -> np.ndarray:
+        """Each child in the space's canonical form, or its parent where the space refuses it."""
         canonical = getattr(self.space, "canonical", None)
         try:
-            child = canonical(child) if canonical is not None else child
-            self.space.validate(child)
-        except ValueError:
-            return parent.copy()
-        return child
+            children = canonical(children) if canonical is not None else children
+            valid = np.asarray(self.space.is_valid(children), dtype=bool)
+        except ValueError:  # a space whose canonical form checks validity: child by child
+            rows, valid = [], []
+            for child in children:
+                try:
+                    rows.append(canonical(child))
+                    valid.append(True)
+                except ValueError:
+                    rows.append(child)
+                    valid.append(False)
+            children, valid = np.stack(rows), np.array(valid)
+        return np.where(valid[:, None], children, parents)
 
-    def ask(self) -> np.ndarray:
-        if self._algorithm is None:
-            self._setup()
-        if not self._queue:
-            self._pending = self._algorithm.ask()
-            # one read of the population's X, not a pymoo Individual per ask and per tell
-            self._pending_archs = np.asarray(self._pending.get("X"), dtype=np.int64)
-            self._values = {}
-            self._queue = list(range(len(self._pending)))
-        return self._pending_archs[self._queue[0]].copy()
+    def _redraw_infeasible(self, archs: np.ndarray,
+                           redraw: Callable[[int], np.ndarray]) -> np.ndarray:
+        """Each infeasible row of ``archs`` redrawn (``redraw(row)``) up to ``MAX_RESAMPLES``
+        times while it is infeasible; the last draw is taken anyway."""
+        if not self._require_problem().constraints:
+            return archs
+        for i in np.flatnonzero(~self.feasible(archs)):
+            for _ in range(MAX_RESAMPLES):
+                archs[i] = redraw(i)
+                if self.feasible(archs[i])[0]:
+                    break
+        return archs
+
+    # --- pymoo's NSGA2 generation ------------------------------------------------------------
+    def _mate(self) -> np.ndarray:
+        """pymoo's ``Mating`` until ``pop_size`` unique new offspring (or 100 rounds)."""
+        n_offsprings, width = self.config.pop_size, self._population.shape[1]
+        points = [tuple(p) for p in self._points.tolist()]
+        distances = self._crowding.tolist()
+        offspring = np.empty((0, width), dtype=np.int64)
+        for _ in range(MAX_MATING_ROUNDS):
+            n_remaining = n_offsprings - len(offspring)
+            n_matings = math.ceil(n_remaining / 2)
+            pairs = binary_tournaments(points, distances, n_matings, self._selection_rng)
+            parents = np.stack([self._population[pairs[:, 0]], self._population[pairs[:, 1]]])
+            # Crossover.do: a coin per mating; the operator sees every mating when any crosses
+            cross = self._selection_rng.random(n_matings) < self.config.crossover_prob
+            children = parents.copy()
+            if cross.any():
+                children[:, cross] = self.crossover_batch(parents)[:, cross]
+            children = children.reshape(-1, width)
+            children = self.mutate_batch(children)
+            self._selection_rng.random(len(children))  # Mutation.do's coins (prob 1: all)
+            children = unique_new_rows(children, self._population, offspring)[:n_remaining]
+            offspring = np.concatenate([offspring, children])
+            if len(offspring) >= n_offsprings:
+                break
+        return offspring
+
+    def _survive(self, points: np.ndarray, archs: np.ndarray, n_survive: int) -> None:
+        survivors, _, distances = rank_and_crowding(points, n_survive, self._selection_rng)
+        self._population, self._points = archs[survivors], points[survivors]
+        self._crowding = distances
+
+    # --- ask / tell ----------------------------------------------------------------------------
+    def ask(self) -> np.ndarray | None:
+        if self._selection_rng is None:  # pymoo's seed is drawn before the first sampling
+            self._require_problem()
+            self._selection_rng = np.random.default_rng(int(self.rng.integers(2**31 - 1)))
+        if self._stopped:
+            return None
+        if self._offspring is None:
+            if self._population is None:
+                self._offspring = unique_new_rows(self.sample_batch(self.config.pop_size))
+            else:
+                self._offspring = self._mate()
+                if len(self._offspring) == 0:  # pymoo: force_termination
+                    self._stopped = True
+                    self._offspring = None
+                    return None
+            self._told = []
+        return self._offspring[len(self._told)].copy()
 
     def tell(self, arch: np.ndarray, observation: Observation) -> None:
         super().tell(arch, observation)
-        if self._queue and arch_key(self._pending_archs[self._queue[0]]) == arch_key(arch):
-            self._values[self._queue.pop(0)] = self.history_points[-1]
-        if not self._queue and self._pending is not None and self._values:
-            F = np.stack([self._values[i] for i in range(len(self._pending))])
-            self._pending.set("F", F)
-            self._algorithm.tell(infills=self._pending)
-            self._pending = None
+        offspring = self._offspring
+        if offspring is None or arch_key(offspring[len(self._told)]) != arch_key(arch):
+            return  # not the member asked for: kept in the history, not in the generation
+        self._told.append(self.history_points[-1])
+        if len(self._told) < len(offspring):
+            return
+        points = np.stack(self._told)
+        if self._population is None:  # the initial population: ranked, every member kept
+            self._survive(points, offspring, len(offspring))
+        else:
+            self._survive(np.concatenate([self._points, points]),
+                          np.concatenate([self._population, offspring]), self.config.pop_size)
+        self._offspring = None
