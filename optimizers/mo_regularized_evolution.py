@@ -71,7 +71,7 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
 
     def tell(self, arch: np.ndarray, observation: Observation) -> None:
         super().tell(arch, observation)
-        point = self.history_points[-1][None]
+        point = np.array([self.history_points[-1]])
         if self._points is None:
             self._points = point
         elif len(self._population) == self.config.population_size:  # the oldest leaves

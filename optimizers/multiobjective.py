@@ -78,7 +78,7 @@ class MultiObjectiveOptimizer(Optimizer):
 
     def __init__(self, space, rng, config=None, budget=None):
         super().__init__(space, rng, config, budget)
-        self.history_points: list[np.ndarray] = []  # minimized objective vectors
+        self.history_points: list[tuple[float, ...]] = []  # minimized objective vectors
         self.history_feasible: list[bool] = []
         # indices of the current non-dominated set (among feasible evaluations once there is
         # one), kept up to date on every tell: recommend_set is then O(front) per step
@@ -97,15 +97,15 @@ class MultiObjectiveOptimizer(Optimizer):
                 "one free objective, e.g. valid_acc,latency")
         return self.problem
 
-    def point(self, arch: np.ndarray, observation: Observation) -> np.ndarray:
-        """The minimized objective vector of a told arch."""
+    def point(self, arch: np.ndarray, observation: Observation) -> tuple[float, ...]:
+        """The minimized objective vector of a told arch, as plain floats (one per tell: a
+        tuple is cheaper to build and compare than an array)."""
         if self._maximize is None:  # per step: plain floats, not Problem.minimized's stack
             problem = self._require_problem()
             self._maximize = tuple(o.maximize for o in problem.objectives)
             self._free_names = problem.names[1:]  # the budgeted objective comes first
         values = (float(observation.value), *(observation.free[n] for n in self._free_names))
-        return np.array([-v if m else v for v, m in zip(values, self._maximize, strict=True)],
-                        dtype=np.float64)
+        return tuple([-v if m else v for v, m in zip(values, self._maximize, strict=True)])
 
     def feasible(self, archs: np.ndarray) -> np.ndarray:
         """Feasibility of a batch (n, d) under the run's constraints, by free lookups."""
@@ -140,20 +140,18 @@ class MultiObjectiveOptimizer(Optimizer):
         self.history_feasible.append(feasible)
         self._update_front(len(self.history_points) - 1, point, feasible)
 
-    def _update_front(self, index: int, point: np.ndarray, feasible: bool) -> None:
+    def _update_front(self, index: int, new: tuple[float, ...], feasible: bool) -> None:
         if feasible and not self._front_feasible:  # the first feasible arch: a fresh front
             self._front, self._front_feasible = [], True
             self._front_archs = None
         elif self._front_feasible and not feasible:
             return
-        key = arch_key(self.history_archs[index])
-        new = tuple(point.tolist())
         values = self._front_values
         kept = []
         for i in self._front:
             other = values[i]
             if other == new:  # equal values: both kept, unless it is this arch again
-                if arch_key(self.history_archs[i]) == key:
+                if arch_key(self.history_archs[i]) == arch_key(self.history_archs[index]):
                     return
                 kept.append(i)
             elif all(map(le, other, new)):

@@ -177,7 +177,7 @@ class NSGA2(MultiObjectiveOptimizer):
         self._points: np.ndarray | None = None  # their minimized objective vectors
         self._crowding: np.ndarray | None = None
         self._offspring: np.ndarray | None = None  # the generation being evaluated
-        self._told: list[np.ndarray] = []  # objective vectors of the offspring told so far
+        self._told: list[tuple[float, ...]] = []  # objective vectors of the offspring told
         self._stopped = False
 
     # --- variation operators (batches; pymoo calls them on whole populations too) -----------
@@ -286,7 +286,7 @@ class NSGA2(MultiObjectiveOptimizer):
         self._told.append(self.history_points[-1])
         if len(self._told) < len(offspring):
             return
-        points = np.stack(self._told)
+        points = np.array(self._told, dtype=np.float64)
         if self._population is None:  # the initial population: ranked, every member kept
             self._survive(points, offspring, len(offspring))
         else:

@@ -60,7 +60,7 @@ class ParEGO(MultiObjectiveOptimizer, Bananas):
         return Bananas.ask(self)
 
     def _fit_targets(self) -> np.ndarray:
-        points = np.stack(self.history_points)
+        points = np.array(self.history_points, dtype=np.float64)
         low, high = points.min(axis=0), points.max(axis=0)
         normalized = (points - low) / np.where(high > low, high - low, 1.0)
         weights = weight_vectors(points.shape[1])
