@@ -26,6 +26,7 @@ class PymooNSGA2(NSGA2):
         self._pending = None
         self._pending_archs = None
         self._values: dict[int, np.ndarray] = {}
+        self._gaps: dict[int, list[float]] = {}  # pymoo's G: how far past each bound
         self._queue: list[int] = []
 
     def _setup(self) -> None:
@@ -54,7 +55,8 @@ class PymooNSGA2(NSGA2):
             def _do(self, problem, X, *args, random_state=None, **kwargs):
                 return outer.crossover_batch(X.astype(np.int64))
 
-        pymoo_problem = Problem(n_var=n_var, n_obj=len(problem.objectives), xl=0,
+        pymoo_problem = Problem(n_var=n_var, n_obj=len(problem.objectives),
+                                n_ieq_constr=len(problem.constraints), xl=0,
                                 xu=np.iinfo(np.int32).max, vtype=int)
         self._algorithm = pymoo_nsga2.NSGA2(
             pop_size=self.config.pop_size, sampling=SpaceSampling(),
@@ -76,9 +78,15 @@ class PymooNSGA2(NSGA2):
     def tell(self, arch: np.ndarray, observation: Observation) -> None:
         MultiObjectiveOptimizer.tell(self, arch, observation)
         if self._queue and arch_key(self._pending_archs[self._queue[0]]) == arch_key(arch):
-            self._values[self._queue.pop(0)] = self.history_points[-1]
+            index = self._queue.pop(0)
+            self._values[index] = self.history_points[-1]
+            self._gaps[index] = [observation.free[c.metric] - c.bound if c.op == "<="
+                                 else c.bound - observation.free[c.metric]
+                                 for c in self._require_problem().constraints]
         if not self._queue and self._pending is not None and self._values:
             F = np.stack([self._values[i] for i in range(len(self._pending))])
             self._pending.set("F", F)
+            if self._require_problem().constraints:
+                self._pending.set("G", np.array([self._gaps[i] for i in range(len(F))]))
             self._algorithm.tell(infills=self._pending)
             self._pending = None
