@@ -11,7 +11,8 @@ Prints (not asserts; timings belong here, not in tests):
   objectives valid_acc and latency: CPU seconds of ``harness.search.run`` (process time, so that
   other jobs on the machine do not count; median over seeds after one warm-up run that pays the
   imports; hypervolume bookkeeping included) and their ratio (target <= 1). The two runs of a
-  pair alternate seed by seed, so that a change of load on a shared machine hits both alike;
+  pair alternate seed by seed, which of them goes first alternating too, so that a change of
+  load on a shared machine hits both alike;
 - ``nsga2`` beside pymoo's own ``NSGA2`` algorithm object run through ask/tell with the same
   operators and seeds (``tests/nsga2_pymoo_reference.py``; the same archs in the same order):
   what re-expressing pymoo's loop over arrays saves.
@@ -72,7 +73,8 @@ def paired_seconds(multi: str, single: str, seeds: int, budget: int) -> tuple[fl
 
     times: dict[str, list[float]] = {multi: [], single: []}
     for seed in range(-1, seeds):  # seed -1: the warm-up
-        for optimizer in (multi, single):
+        # which of the two goes first alternates too, so that neither always follows the other
+        for optimizer in (multi, single) if seed % 2 else (single, multi):
             job = _job(optimizer, seed + 1000, budget)
             started = time.process_time()
             search.run(job)
