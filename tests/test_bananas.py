@@ -289,3 +289,34 @@ def mean_final_regret() -> dict[str, float]:
 @pytest.mark.slow
 def test_bananas_beats_random_search(mean_final_regret: dict[str, float]) -> None:
     assert mean_final_regret["bananas"] < mean_final_regret["rs"]
+
+
+def test_num_init_random_archs_then_batches_of_the_acquisition_in_order(monkeypatch) -> None:
+    """The first ``num_init`` asks are random; from the next one on, each ask takes the head of
+    the batch the acquisition proposed (best first) until it is used up, then a new batch is
+    fitted; a round that proposes nothing (every candidate evaluated) falls back to a random
+    unevaluated arch."""
+    bench = benchmarks.load(BENCH)
+    config = BananasConfig(num_init=4, k=3, epochs=5)
+    opt = Bananas(bench.space, np.random.default_rng(0), config)
+    batches: list[list[np.ndarray]] = []
+    fitted_at: list[int] = []
+    original = Bananas._next_batch
+
+    def spy(self):
+        batch = original(self) if len(batches) < 2 else []  # the third round proposes nothing
+        batches.append([a.copy() for a in batch])
+        fitted_at.append(len(self.history_values))
+        return batch
+
+    monkeypatch.setattr(Bananas, "_next_batch", spy)
+    asked = []
+    for _ in range(4 + 3 + 3 + 2):
+        arch = opt.ask()
+        asked.append(tuple(arch.tolist()))
+        opt.tell(arch, Observation(float(bench.query(arch, "valid_acc")), "valid_acc", "hp200",
+                                   0.0, noisy=False))
+    assert fitted_at == [4, 7, 10, 11]  # after num_init tells, then whenever a batch is used up
+    proposed = [tuple(a.tolist()) for batch in batches[:2] for a in batch]
+    assert asked[4:10] == proposed  # each batch taken in its order, best first
+    assert len(set(asked)) == len(asked)  # the fallbacks are unevaluated archs too

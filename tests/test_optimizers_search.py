@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import benchmarks
+import optimizers
 from harness.oracle import Budget, Observation, Oracle
 from harness.search import Job, run
 from optimizers.local_search import LocalSearch, LSConfig
@@ -150,3 +151,52 @@ def test_regularized_evolution_removes_the_oldest_not_the_worst() -> None:
         opt.tell(np.array([child]), _observation(values[child]))
         assert opt.ask().tolist() == expected_best[child], child
     # removing the worst instead would have kept arch 0 (100.0) as every tournament's winner
+
+
+def test_random_search_never_asks_the_same_arch_twice_before_it_is_told() -> None:
+    """With several workers the harness asks again before the first answer arrives: the archs
+    in flight must differ (an ask, not only a tell, marks an arch as seen)."""
+    space = benchmarks.load(BENCH).space
+    opt = optimizers.get("rs")(space, np.random.default_rng(0))
+    archs = [tuple(opt.ask().tolist()) for _ in range(3000)]
+    assert len(set(archs)) == 3000  # ~10 duplicates expected among 3,000 draws with replacement
+
+
+def _told(value: float) -> Observation:
+    return Observation(value=value, metric="valid_acc", fidelity="hp200", cost=1.0, noisy=False)
+
+
+def test_local_search_climbs_from_the_best_start_through_its_neighbours() -> None:
+    """After ``num_init`` random starts, LS evaluates the best start's neighbours (one position
+    away), then moves to the best of them when it beats the centre; a tell out of turn (an arch
+    it did not ask for) is recorded but does not count as the neighbour it waits for."""
+    bench = benchmarks.load(BENCH)
+
+    def neighbours_of(arch: tuple[int, ...]) -> set[tuple[int, ...]]:
+        return {tuple(n) for n in bench.space.neighbours(np.array(arch)).tolist()}
+
+    opt = LocalSearch(bench.space, np.random.default_rng(3), LSConfig(num_init=3))
+    starts = []
+    for _ in range(3):
+        arch = opt.ask()
+        starts.append((float(bench.query(arch, "valid_acc")), tuple(arch.tolist())))
+        opt.tell(arch, _told(starts[-1][0]))
+    centre_value, centre = max(starts)
+    neighbours = neighbours_of(centre)
+    waited_for = opt.ask()
+    assert tuple(waited_for.tolist()) in neighbours
+    stranger = next(a for a in bench.space.sample(np.random.default_rng(9), 50)
+                    if tuple(a.tolist()) not in neighbours)
+    opt.tell(stranger, _told(100.0))  # out of turn, even with a perfect score
+    assert np.array_equal(opt.ask(), waited_for)  # still waiting for the same neighbour
+    swept = {}
+    while len(swept) < len(neighbours):
+        arch = opt.ask()
+        key = tuple(arch.tolist())
+        assert key in neighbours and key not in swept
+        swept[key] = float(bench.query(arch, "valid_acc"))
+        opt.tell(arch, _told(swept[key]))
+    best_value, best = max((v, k) for k, v in swept.items())
+    following = tuple(opt.ask().tolist())
+    assert best_value > centre_value  # this seed climbs (else the test checks nothing)
+    assert following in neighbours_of(best)  # moved: the new centre's neighbours come next
