@@ -51,7 +51,8 @@ MODULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "harness/report/tables.py": (("tests/test_conclusions.py",), ()),
     "harness/retrain/selection.py": (("tests/test_conclusions.py",), ()),
     # the functions that make its numbers: the split, the target, the scores, the summary
-    "predictors/evaluate.py": (("tests/test_conclusions.py",), tuple(
+    "predictors/evaluate.py": (("tests/test_conclusions.py", "tests/test_predictor_evaluation.py"),
+                               tuple(
         f"predictors.evaluate.x_{f}__mutmut_*"
         for f in ("draw_split", "_listable_pool", "score", "run_job", "summarize"))),
     # without the beats-random-search comparisons (tens of full runs each: not fast)
