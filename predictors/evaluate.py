@@ -64,8 +64,8 @@ from benchmarks.base import Benchmark
 from harness import plugins
 from harness.choices import parse_methods, parse_names
 from harness.provenance import versions
+from harness.report.tables import describe, mean_std_se
 from harness.results import ExperimentMismatchError, ResultsStore
-from harness.summary import mean_std_se
 from predictors import registry, tau_check
 from predictors.base import Predictor
 
@@ -505,7 +505,12 @@ def job_key(bench: str, predictor: str, seed: int) -> str:
 
 # --- summary ------------------------------------------------------------------------------
 def summarize(store: ResultsStore, keys: Sequence[str]) -> list[dict]:
-    """Mean and standard error over seeds per (benchmark, predictor, train size, fidelity)."""
+    """Mean and standard error over seeds per (benchmark, predictor, train size, fidelity).
+
+    A rank correlation is undefined (NaN) on a seed where the predictor predicted one constant;
+    such a seed is left out of that metric's mean (as the report does; the tau regression check
+    counts it as 0 instead, since it pairs seeds), and ``seeds_scored`` says how many seeds the
+    Kendall tau's mean is over, beside ``seeds``, how many ran."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for key in keys:
         table, _ = store.read(key)
@@ -516,6 +521,7 @@ def summarize(store: ResultsStore, keys: Sequence[str]) -> list[dict]:
     for (bench, pred, n, fid), rows in groups.items():
         entry = {"benchmark": bench, "predictor": pred, "train_size": n, "fidelity": fid,
                  "epochs_seen": rows[0]["epochs_seen"], "seeds": len(rows),
+                 "seeds_scored": describe([r["kendall_tau"] for r in rows]).n,
                  "n_test": rows[0]["n_test"]}
         for metric in (*METRICS, "fit_seconds", "query_seconds"):
             mean, _, se = mean_std_se([r[metric] for r in rows])
@@ -532,9 +538,12 @@ def format_summary(entries: list[dict]) -> str:
     for e in entries:
         cells = [f"{e[m]:.3f} ± {e[m + '_se']:.3f}" for m in METRICS]
         epochs = "final" if e["epochs_seen"] is None else str(e["epochs_seen"])
+        # "2/3": the tau of one seed is undefined (constant predictions), the means are over 2
+        seeds = (str(e["seeds"]) if e["seeds_scored"] == e["seeds"]
+                 else f"{e['seeds_scored']}/{e['seeds']}")
         lines.append(
             f"{e['benchmark']:<22} {e['predictor']:<10} {e['train_size']:>5} {epochs:>6} "
-            f"{e['seeds']:>5} " + " ".join(f"{c:>15}" for c in cells)
+            f"{seeds:>5} " + " ".join(f"{c:>15}" for c in cells)
             + f" {e['fit_seconds']:>8.3f} {e['query_seconds']:>8.3f}"
         )
     return "\n".join(lines)
