@@ -687,3 +687,48 @@ def test_a_job_describes_its_objectives_constraints_and_workers():
         ["valid_acc:max", "latency:min"], ["latency<=0.02"], 3)
     assert not {"objectives", "constraints", "workers"} & set(
         Job(BENCH, "rs", 0, Budget(queries=2)).describe())
+
+
+def test_the_fidelity_ladder_is_ordered_by_epochs_not_by_name():
+    from harness.search import fidelity_ladder
+
+    bench = benchmarks.load("nb301-cifar10")  # fidelities epoch1 .. epoch98
+    # by name "epoch10" would come before "epoch2": the ladder must climb in epochs
+    assert fidelity_ladder(bench, "epoch12") == [(f"epoch{e}", e) for e in range(1, 13)]
+    assert fidelity_ladder(bench, None) == [(f"epoch{e}", e) for e in range(1, 99)]
+
+
+def test_the_best_sampled_index_keeps_the_first_of_equal_values():
+    from harness.search import best_so_far
+
+    # as Optimizer.tell keeps its best: only a strictly higher value replaces it; the -inf
+    # are the rows at another fidelity, before any at the run's
+    values = np.array([-np.inf, -np.inf, 5.0, 5.0, 7.0, 6.0, 7.0])
+    assert best_so_far(values).tolist() == [0, 0, 2, 2, 4, 4, 4]
+
+
+def test_a_run_loads_the_benchmark_with_its_options():
+    job = Job(BENCH, "rs", 0, Budget(queries=2), benchmark_options=(("bogus", "x"),))
+    with pytest.raises(ValueError) as refused:
+        run(job)
+    assert str(refused.value) == (
+        f"unknown option(s) bogus for benchmark {BENCH}; accepted: tables")
+
+
+def test_a_multi_fidelity_run_gets_the_ladder_up_to_the_job_fidelity():
+    # at hp12 the ladder is hp12 alone, too short for Hyperband; hp200 (the default) is not on it
+    with pytest.raises(ValueError, match=r"; this run has hp12 \(benchmarks with them"):
+        run(Job(BENCH, "hyperband", 0, Budget(queries=12), fidelity="hp12"))
+
+
+def test_a_constrained_multi_objective_optimizer_checks_feasibility_through_the_oracle():
+    bench = benchmarks.load(BENCH)
+    latency = bench.query(bench.all_archs(), "latency")
+    bound = float(np.quantile(latency, 0.25))  # three draws in four are infeasible
+    table, manifest = run(Job(BENCH, "mo-rs", 0, Budget(queries=4),
+                              objectives=("valid_acc:max", "latency:min"),
+                              constraints=(f"latency<={bound!r}",)))
+    archs = np.stack([bench.space.from_string(a) for a in table["arch"].to_pylist()])
+    assert (bench.query(archs, "latency") <= bound).all()  # redrawn by free lookups
+    # counted: one per evaluation, the rest are the optimizer's own feasibility checks
+    assert manifest["free"]["lookups"]["latency"] > table.num_rows == 4
