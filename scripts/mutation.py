@@ -44,7 +44,9 @@ OPTIMIZER_TESTS = ("tests/test_optimizers_search.py", "-k", "not beats_random_se
 
 # module -> (fast tests that check it (pytest arguments), mutant-name filters; () means all)
 MODULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "harness/search.py": (("tests/test_conclusions.py", "tests/test_oracle.py"), ()),
+    # with the XNAS tests (seconds): the only optimizer that reads its budget
+    "harness/search.py": (("tests/test_conclusions.py", "tests/test_oracle.py",
+                           "tests/test_xnas_core.py"), ()),
     "harness/oracle.py": (("tests/test_oracle.py", "tests/test_conclusions.py"), ()),
     "harness/results.py": (("tests/test_atomic_writes.py", "tests/test_conclusions.py"), ()),
     "harness/report/ranks.py": (("tests/test_conclusions.py",), ()),

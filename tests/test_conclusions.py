@@ -732,3 +732,17 @@ def test_a_constrained_multi_objective_optimizer_checks_feasibility_through_the_
     assert (bench.query(archs, "latency") <= bound).all()  # redrawn by free lookups
     # counted: one per evaluation, the rest are the optimizer's own feasibility checks
     assert manifest["free"]["lookups"]["latency"] > table.num_rows == 4
+
+
+def test_a_learning_curve_optimizer_gets_the_curves_it_stops_on():
+    bench = benchmarks.load("nb301-cifar10")
+    table, manifest = run(Job("nb301-cifar10", "re-lce", 0, Budget(queries=3)))
+    stop_at = f"epoch{round(manifest['optimizer_config']['fraction'] * 98)}"  # of 98 epochs
+    rows = table.to_pylist()
+    # the first arch is stopped at the partial epoch, then continued (nothing to beat yet)
+    assert [r["fidelity"] for r in rows[:2]] == [stop_at, "epoch98"]
+    assert [r["resumed_from"] for r in rows[:2]] == [None, stop_at]
+    for r in rows:  # the surrogate's seed mean at the epoch each row was run to
+        arch = bench.space.from_string(r["arch"])
+        assert r["value"] == bench.query(arch, "valid_acc", fidelity=r["fidelity"])
+    assert manifest["diagnostics"]["completed"] == sum(r["fidelity"] == "epoch98" for r in rows)
