@@ -39,14 +39,16 @@ except ModuleNotFoundError:  # Python 3.10
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("harness", "optimizers", "predictors", "benchmarks")
+ALSO_COPY = ("examples",)  # what tests read besides the packages (the example plugin)
 ASK_TELL = ("*ǁask__mutmut_*", "*ǁtell__mutmut_*")
 OPTIMIZER_TESTS = ("tests/test_optimizers_search.py", "-k", "not beats_random_search")
 
 # module -> (fast tests that check it (pytest arguments), mutant-name filters; () means all)
 MODULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # with the XNAS tests (seconds): the only optimizer that reads its budget
+    # with the XNAS and plugin tests (seconds): the only optimizer that reads its budget, a
+    # plugin's record
     "harness/search.py": (("tests/test_conclusions.py", "tests/test_oracle.py",
-                           "tests/test_xnas_core.py"), ()),
+                           "tests/test_xnas_core.py", "tests/test_plugins.py"), ()),
     "harness/oracle.py": (("tests/test_oracle.py", "tests/test_conclusions.py"), ()),
     "harness/results.py": (("tests/test_atomic_writes.py", "tests/test_conclusions.py"), ()),
     "harness/report/ranks.py": (("tests/test_conclusions.py",), ()),
@@ -71,11 +73,11 @@ def toml_list(values) -> str:
 
 
 def prepare(work: Path, module: str, tests: tuple[str, ...]) -> None:
-    """A scratch copy of the packages and tests with the module's ``[tool.mutmut]``. When any
-    file differs from the last run's copy, mutmut's results there are deleted (it would keep a
-    survivor's verdict after a test that kills it was added); otherwise they are reused."""
+    """A scratch copy of the packages, tests and examples with the module's ``[tool.mutmut]``.
+    When any file differs from the last run's copy, mutmut's results there are deleted (it would
+    keep a survivor's verdict after a test that kills it was added); otherwise they are reused."""
     changed = False
-    for name in (*PACKAGES, "tests"):
+    for name in (*PACKAGES, *ALSO_COPY, "tests"):
         for source in (REPO / name).rglob("*"):
             if source.is_file() and "__pycache__" not in source.parts:
                 target = work / source.relative_to(REPO)
@@ -91,6 +93,7 @@ def prepare(work: Path, module: str, tests: tuple[str, ...]) -> None:
         "[tool.mutmut]",
         f"source_paths = {toml_list(mutmut.get('source_paths', PACKAGES))}",
         f"only_mutate = {toml_list([module])}",
+        f"also_copy = {toml_list([*mutmut.get('also_copy', []), *ALSO_COPY])}",
         f"pytest_add_cli_args = {toml_list(mutmut.get('pytest_add_cli_args', []))}",
         f"pytest_add_cli_args_test_selection = {toml_list(tests)}",
         f"do_not_mutate_patterns = {toml_list(mutmut.get('do_not_mutate_patterns', []))}",
