@@ -22,20 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizers.base import OptimizerConfig
-from optimizers.multi_fidelity import MultiFidelityOptimizer
+from optimizers.multi_fidelity import EtaConfig, MultiFidelityOptimizer
 
 
 @dataclass(frozen=True)
-class ASHAConfig(OptimizerConfig):
+class ASHAConfig(EtaConfig):
     """``eta = 3``: Syne Tune's ``reduction_factor`` default for ASHA, and Hyperband's (Li et
     al. 2018). The ASHA paper's experiments set eta per benchmark; not checked value by value."""
-
-    eta: int = 3
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.eta, int) or self.eta < 2:
-            raise ValueError(f"eta must be an int >= 2, got {self.eta!r}")
 
 
 class ASHA(MultiFidelityOptimizer):

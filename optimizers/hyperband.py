@@ -29,20 +29,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizers.base import OptimizerConfig
-from optimizers.multi_fidelity import MultiFidelityOptimizer
+from optimizers.multi_fidelity import EtaConfig, MultiFidelityOptimizer
 
 
 @dataclass(frozen=True)
-class HyperbandConfig(OptimizerConfig):
+class HyperbandConfig(EtaConfig):
     """``eta = 3``: the value Li et al. (2018) use in their experiments, and Syne Tune's
     ``reduction_factor`` default."""
-
-    eta: int = 3
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.eta, int) or self.eta < 2:
-            raise ValueError(f"eta must be an int >= 2, got {self.eta!r}")
 
 
 class Hyperband(MultiFidelityOptimizer):

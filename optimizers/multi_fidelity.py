@@ -19,11 +19,12 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from harness.oracle import Observation
-from optimizers.base import Optimizer, arch_key, draw_unseen
+from optimizers.base import Optimizer, OptimizerConfig, arch_key, draw_unseen
 
 
 def rung_fidelities(ladder: Sequence[tuple[str, int]], eta: float) -> list[str]:
@@ -45,6 +46,17 @@ def rung_fidelities(ladder: Sequence[tuple[str, int]], eta: float) -> list[str]:
         if name not in rungs:
             rungs.append(name)
     return rungs
+
+
+@dataclass(frozen=True)
+class EtaConfig(OptimizerConfig):
+    """The reduction factor of successive halving: a rung keeps its top 1 / ``eta``."""
+
+    eta: int = 3
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.eta, int) or self.eta < 2:
+            raise ValueError(f"eta must be an int >= 2, got {self.eta!r}")
 
 
 class MultiFidelityOptimizer(Optimizer):
