@@ -106,11 +106,23 @@ def against_pymoo(seeds: int, budget: int) -> tuple[float, float]:
     return statistics.median(times[None]), statistics.median(times[REFERENCE])
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive int")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5, help="runs per optimizer (median)")
-    parser.add_argument("--budget", type=int, default=150)
-    parser.add_argument("--archs", type=int, default=100_000, help="batch for the cost figures")
+    parser.add_argument("--seeds", type=_positive, default=5,
+                        help="runs per optimizer (median)")
+    parser.add_argument("--budget", type=_positive, default=150)
+    parser.add_argument("--archs", type=_positive, default=100_000,
+                        help="batch for the cost figures")
     args = parser.parse_args(argv)
     import benchmarks
 
@@ -133,4 +145,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the figures printed so far stand; the rest were not measured
+        print("interrupted: the figures above are complete, the rest were not measured",
+              file=sys.stderr)
+        sys.exit(130)
