@@ -5,7 +5,7 @@ ask/tell loop over numpy arrays, draw for draw: ``tests/test_nsga2_pymoo.py`` ru
 ``NSGA2`` through its ask/tell interface with the same operators and seeds and checks that both
 evaluate the same archs in the same order. Why not pymoo's algorithm object itself: its
 ``Population`` of ``Individual`` objects, operator dispatch and pairwise-distance duplicate
-check cost about half of ``re``'s whole run per 150-query run (``nsga2`` takes 0.53-0.65 of
+check cost about half of ``re``'s whole run per 150-query run (``nsga2`` takes 0.53-0.68 of
 the time of pymoo's object; ``benchmarks/perf_multiobjective.py`` prints the figures), and a
 multi-objective run is to cost no more than the single-objective one of its family.
 
