@@ -47,6 +47,24 @@ def hypervolume_scaled(scaled: np.ndarray, reference: float = REFERENCE) -> floa
     """``hypervolume`` of points already ``scale``d (n, k): a run's trajectory scales its
     archs' values once and asks for the volume of many subsets."""
     scaled = scaled[(scaled < reference).all(axis=1)] if len(scaled) else scaled
+    return hypervolume_inside(scaled, reference)
+
+
+def hypervolume_inside(scaled: np.ndarray, reference: float = REFERENCE) -> float:
+    """``hypervolume_scaled`` of points known to dominate the reference (a trajectory checks
+    that once for all its archs, then asks for the volume of a set on every step it moves)."""
     if len(scaled) == 0:
         return 0.0
-    return float(moocore().hypervolume(scaled, ref=np.full(scaled.shape[1], reference)))
+    return float(_indicator(scaled.shape[1], reference)(scaled))
+
+
+_INDICATORS: dict[tuple[int, float], object] = {}
+
+
+def _indicator(objectives: int, reference: float):
+    """moocore's ``Hypervolume`` for ``objectives`` objectives and the reference point, built
+    once (it checks the reference on construction, not on every call)."""
+    key = (objectives, reference)
+    if key not in _INDICATORS:
+        _INDICATORS[key] = moocore().Hypervolume(ref=np.full(objectives, reference))
+    return _INDICATORS[key]

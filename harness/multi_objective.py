@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from benchmarks import pareto
-from harness.hypervolume import hypervolume, hypervolume_scaled, moocore, scale
+from harness.hypervolume import REFERENCE, hypervolume, hypervolume_inside, moocore, scale
 from harness.objectives import Problem
 from harness.oracle import Oracle
 
@@ -98,11 +98,12 @@ def trajectory_table(bench, oracle: Oracle, problem: Problem,
         set_rows.append(rows_of_set)
     truth = ground_truth(bench, problem, np.array(list(distinct), dtype=np.int64))
     scaled = scale(truth, task.ideal, task.nadir)  # elementwise: as scaling each set alone
+    inside = (scaled < REFERENCE).all(axis=1).tolist()  # archs that add volume at all
     volumes, last_rows, last_volume = np.empty(len(sets)), None, 0.0
     for step, rows_of_set in enumerate(set_rows):
         if rows_of_set != last_rows:
             last_rows = rows_of_set
-            last_volume = hypervolume_scaled(scaled[list(rows_of_set)])
+            last_volume = hypervolume_inside(scaled[[r for r in rows_of_set if inside[r]]])
         volumes[step] = last_volume
     rows = oracle.trajectory
     values = np.array([r.value for r in rows])

@@ -15,7 +15,7 @@ Pareto ranks, crowding and hypervolumes come from moocore (the ``mo`` extra).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from operator import le
 from typing import ClassVar
 
@@ -49,26 +49,111 @@ def nondominated(points: np.ndarray) -> np.ndarray:
     return np.asarray(_moocore().is_nondominated(points, keep_weakly=True), dtype=bool)
 
 
-def crowding_distance(points: np.ndarray) -> np.ndarray:
-    """NSGA-II's crowding distance (Deb et al. 2002) of the points of one front: the sum over
-    objectives of the normalized gap between each point's two neighbours; the extremes get
-    infinity."""
-    n, k = points.shape
+def crowding_distance(rows: Sequence[Sequence[float]]) -> list[float]:
+    """NSGA-II's crowding distance (Deb et al. 2002) of the points of one front, given as
+    plain-float rows (a front of a tournament has a handful of points, where numpy's per-call
+    cost would dominate): per objective, the points are sorted (stably, as ``argsort``), the
+    two extremes get infinity and every other point adds the normalized gap between its two
+    neighbours."""
+    n = len(rows)
     if n <= 2:
-        return np.full(n, np.inf)
-    # plain floats: a front of a tournament has a handful of points, where numpy's per-call
-    # cost dominates (the same IEEE operations in the same order: identical values)
-    rows = points.tolist()
+        return [math.inf] * n
     distance = [0.0] * n
-    for j in range(k):
-        order = sorted(range(n), key=lambda i, j=j: rows[i][j])  # stable, as argsort's
-        values = [rows[i][j] for i in order]
+    for column in zip(*rows, strict=True):
+        order = sorted(range(n), key=column.__getitem__)
+        values = [column[i] for i in order]
         span = values[-1] - values[0]
         distance[order[0]] = distance[order[-1]] = math.inf
-        if span > 0:
-            for position in range(1, n - 1):
-                distance[order[position]] += (values[position + 1] - values[position - 1]) / span
-    return np.array(distance)
+        if span > 0:  # each inner point: its neighbours' gap, normalized (values: 2 longer)
+            for i, below, above in zip(order[1:-1], values, values[2:], strict=False):
+                distance[i] += (above - below) / span
+    return distance
+
+
+def extremes(rows: Sequence[Sequence[float]]) -> set[int]:
+    """Positions of the points of the front ``rows`` whose crowding distance is infinite: per
+    objective, the first least and the last largest value (where a stable sort puts them); all
+    points of a front of one or two."""
+    n = len(rows)
+    ends = set()
+    for column in zip(*rows, strict=True):
+        ends.add(min(range(n), key=column.__getitem__))
+        ends.add(max(reversed(range(n)), key=column.__getitem__))
+    return ends
+
+
+def most_crowded(rows: Sequence[Sequence[float]], candidates: Sequence[int],
+                 ends: set[int] | None = None,
+                 distances: Callable[[], Sequence[float]] | None = None) -> int:
+    """Of ``candidates`` (positions in the front ``rows``; repeats allowed), the first of the
+    largest crowding distance. A candidate among the front's ``extremes`` (given, or found
+    here) has an infinite one, so then (the usual case in a tournament) no distance is
+    computed; otherwise ``distances()`` gives the front's (a caller's cache), or they are
+    computed here."""
+    if ends is None:
+        ends = extremes(rows)
+    for candidate in candidates:
+        if candidate in ends:
+            return candidate
+    distance = distances() if distances is not None else crowding_distance(rows)
+    return max(candidates, key=distance.__getitem__)
+
+
+def first_front(points: Sequence[tuple[float, ...]]) -> list[int]:
+    """Positions of the non-dominated ``points`` (minimized, plain-float tuples), ascending;
+    equal points are all kept (moocore's ``pareto_rank`` gives them rank 0 alike). Two
+    objectives: one sweep in lexicographic order, since a dominating point always comes
+    before the point it dominates, and the earliest point of least second objective seen so
+    far dominates the next one whenever any earlier point does (a later point has a first
+    objective at least as large, so it is kept only below that point, or equal to it). More
+    objectives: moocore."""
+    if not points:
+        return []
+    if len(points[0]) != 2:
+        return np.flatnonzero(nondominated(np.array(points, dtype=np.float64))).tolist()
+    points = list(points)  # a deque indexes slower
+    order = sorted(range(len(points)), key=points.__getitem__)
+    front = [order[0]]
+    best_x, best_y = points[order[0]]  # the earliest (lexicographic) point of least second
+    for i in order[1:]:
+        x, y = points[i]  # x >= best_x: lexicographic order
+        if best_y < y:
+            continue  # the best so far dominates it (the usual case)
+        if y < best_y:  # below every earlier point: not dominated
+            front.append(i)
+            best_x, best_y = x, y
+        elif x == best_x:  # equal to the best so far: not dominated either
+            front.append(i)
+        # else: equal second objective at a larger first: dominated by the best so far
+    return sorted(front)
+
+
+def place_among(new: tuple[float, ...],
+                others: Sequence[tuple[float, ...]]) -> tuple[list[int], list[int]] | None:
+    """Where a new minimized point stands against a non-dominated set: None if one of
+    ``others`` dominates it, else the positions it dominates and the positions equal to it.
+    Every tell of a multi-objective run asks this, so two objectives (the usual case) are
+    compared unpacked, without ``map`` (the same comparisons, a third of the time)."""
+    beaten, equal = [], []
+    if len(new) == 2:
+        x, y = new
+        for position, (ox, oy) in enumerate(others):
+            if ox <= x and oy <= y:
+                if ox == x and oy == y:
+                    equal.append(position)
+                    continue
+                return None
+            if x <= ox and y <= oy:
+                beaten.append(position)
+        return beaten, equal
+    for position, other in enumerate(others):
+        if other == new:
+            equal.append(position)
+        elif all(map(le, other, new)):
+            return None
+        elif all(map(le, new, other)):
+            beaten.append(position)
+    return beaten, equal
 
 
 class MultiObjectiveOptimizer(Optimizer):
@@ -84,10 +169,15 @@ class MultiObjectiveOptimizer(Optimizer):
         # one), kept up to date on every tell: recommend_set is then O(front) per step
         self._front: list[int] = []
         self._front_feasible = False
-        self._front_values: dict[int, tuple[float, ...]] = {}  # plain floats: fast comparisons
+        self._front_points: list[tuple[float, ...]] = []  # theirs, in that order (plain floats)
         self._front_archs: np.ndarray | None = None  # recommend_set's answer until the front moves
+        # every told arch as a row (grown by doubling): a moved front is one fancy index, not a
+        # stack of arrays
+        self._told_rows: np.ndarray | None = None
         self._maximize: tuple[bool, ...] | None = None  # per objective, set on the first tell
-        self._free_names: tuple[str, ...] = ()
+        self._free_names: tuple[tuple[str, float], ...] = ()  # and the sign that minimizes it
+        self._budgeted_sign = 1.0
+        self._constrained: bool | None = None  # whether the run has constraints, once known
 
     # --- the problem ------------------------------------------------------------------------
     def _require_problem(self):
@@ -103,9 +193,14 @@ class MultiObjectiveOptimizer(Optimizer):
         if self._maximize is None:  # per step: plain floats, not Problem.minimized's stack
             problem = self._require_problem()
             self._maximize = tuple(o.maximize for o in problem.objectives)
-            self._free_names = problem.names[1:]  # the budgeted objective comes first
-        values = (float(observation.value), *(observation.free[n] for n in self._free_names))
-        return tuple([-v if m else v for v, m in zip(values, self._maximize, strict=True)])
+            # the budgeted objective comes first, then the free ones by name; a maximized one
+            # is multiplied by -1.0 (the same float as negating it, -0.0 and NaN included)
+            signs = [-1.0 if up else 1.0 for up in self._maximize]
+            self._free_names = tuple(zip(problem.names[1:], signs[1:], strict=True))
+            self._budgeted_sign = signs[0]
+        free = observation.free
+        return (float(observation.value) * self._budgeted_sign,
+                *[free[name] * sign for name, sign in self._free_names])
 
     def feasible(self, archs: np.ndarray) -> np.ndarray:
         """Feasibility of a batch (n, d) under the run's constraints, by free lookups."""
@@ -121,7 +216,9 @@ class MultiObjectiveOptimizer(Optimizer):
         """``draw()``, redrawn up to ``MAX_RESAMPLES`` times while it is infeasible (a free
         check) or in ``seen``; the last draw is taken anyway."""
         arch = draw()
-        constrained = bool(self._require_problem().constraints)
+        constrained = self._constrained
+        if constrained is None:  # the problem is fixed once bound: asked once
+            constrained = self._constrained = bool(self._require_problem().constraints)
         if seen is None and not constrained:
             return arch
         for _ in range(MAX_RESAMPLES):
@@ -136,30 +233,38 @@ class MultiObjectiveOptimizer(Optimizer):
         super().tell(arch, observation)
         point = self.point(arch, observation)
         feasible = bool(observation.feasible)
+        index = len(self.history_points)
         self.history_points.append(point)
         self.history_feasible.append(feasible)
-        self._update_front(len(self.history_points) - 1, point, feasible)
+        arch = self.history_archs[-1]
+        if self._told_rows is None or index == len(self._told_rows):
+            grown = np.empty((max(64, 2 * index), *arch.shape), dtype=arch.dtype)
+            if self._told_rows is not None:
+                grown[:index] = self._told_rows
+            self._told_rows = grown
+        self._told_rows[index] = arch
+        self._update_front(index, point, feasible)
 
     def _update_front(self, index: int, new: tuple[float, ...], feasible: bool) -> None:
         if feasible and not self._front_feasible:  # the first feasible arch: a fresh front
-            self._front, self._front_feasible = [], True
+            self._front, self._front_points, self._front_feasible = [], [], True
             self._front_archs = None
         elif self._front_feasible and not feasible:
             return
-        values = self._front_values
-        kept = []
-        for i in self._front:
-            other = values[i]
-            if other == new:  # equal values: both kept, unless it is this arch again
-                if arch_key(self.history_archs[i]) == arch_key(self.history_archs[index]):
-                    return
-                kept.append(i)
-            elif all(map(le, other, new)):
-                return  # dominated
-            elif not all(map(le, new, other)):
-                kept.append(i)  # not dominated by the new point
-        self._front = [*kept, index]
-        self._front_values[index] = new
+        placed = place_among(new, self._front_points)
+        if placed is None:
+            return  # dominated
+        beaten, equal = placed
+        if equal:  # equal values: both kept, unless it is this arch again
+            key = arch_key(self.history_archs[index])
+            if any(arch_key(self.history_archs[self._front[e]]) == key for e in equal):
+                return
+        if beaten:
+            gone = set(beaten)
+            self._front = [i for k, i in enumerate(self._front) if k not in gone]
+            self._front_points = [p for k, p in enumerate(self._front_points) if k not in gone]
+        self._front.append(index)  # the newest told last: ascending stays ascending
+        self._front_points.append(new)
         self._front_archs = None
 
     def recommend_set(self) -> np.ndarray:
@@ -168,6 +273,6 @@ class MultiObjectiveOptimizer(Optimizer):
         if not self._front:
             raise RuntimeError(f"{self.name} has no observation to recommend from")
         if self._front_archs is None:  # rebuilt only when the front moved: O(1) most steps
-            self._front_archs = np.stack([self.history_archs[i] for i in sorted(self._front)])
+            self._front_archs = self._told_rows[self._front]  # _front is ascending: told order
             self._front_archs.flags.writeable = False  # the same array is handed out again
         return self._front_archs

@@ -1,0 +1,105 @@
+"""``mo-re`` keeps its population's first front up to date instead of sorting the population on
+every ask; its decisions must be those of the plain computation (``tests/mo_re_reference.py``),
+and the pieces it is built from must agree with moocore and with brute force."""
+
+from __future__ import annotations
+
+import random
+
+import moocore
+import numpy as np
+import pytest
+
+from harness import search
+from harness.oracle import Budget
+from optimizers.mo_regularized_evolution import MORegularizedEvolution
+from optimizers.multiobjective import (
+    crowding_distance,
+    extremes,
+    first_front,
+    most_crowded,
+    place_among,
+)
+from tests.mo_re_reference import crowding_distance as reference_crowding
+
+REFERENCE = "tests.mo_re_reference:ReferenceMORE"
+LATENCY = ("valid_acc:max", "latency:min")
+
+
+# each path of the tournament is taken somewhere: the fallback (no drawn member on the first
+# front) and crowding (a tie on the first front with no extreme among the tied) with two
+# objectives; three put most of the population on the first front, with six extremes, and a
+# tournament of 25 from 12 always draws an extreme
+@pytest.mark.parametrize("bench, objectives, constraints, config, seed, paths", [
+    ("nb201-cifar10", LATENCY, (), (), 0, {"fallback", "crowding"}),
+    ("nb201-cifar10", LATENCY, (), (("population_size", 5), ("sample_size", 3)), 1,
+     {"crowding"}),
+    ("nb201-cifar100", ("valid_acc:max", "latency:min", "params:min"), (), (), 2, set()),
+    ("nb201-imagenet16-120", ("valid_acc:max", "flops:min"), ("latency<=0.012",),
+     (("population_size", 12), ("sample_size", 25)), 3, set()),
+    ("nb301-cifar10", ("valid_acc:max", "params:min"), (), (), 4, {"fallback", "crowding"}),
+])
+def test_mo_re_evaluates_what_sorting_the_population_every_ask_evaluates(
+        bench, objectives, constraints, config, seed, paths, monkeypatch):
+    used = {"fallback": 0, "crowding": 0}
+    for name, key in (("_best_ranked", "fallback"), ("_front_crowding", "crowding")):
+        original = getattr(MORegularizedEvolution, name)
+
+        def counted(self, *args, original=original, key=key):
+            used[key] += 1
+            return original(self, *args)
+        monkeypatch.setattr(MORegularizedEvolution, name, counted)
+    tables = [search.run(search.Job(bench, "mo-re", seed=seed, budget=Budget(queries=150),
+                                    objectives=objectives, constraints=constraints,
+                                    config=config, optimizer_path=path))[0]
+              for path in (None, REFERENCE)]
+    ours, plain = (table.column("arch").to_pylist() for table in tables)
+    assert len(ours) == 150 and ours == plain
+    assert tables[0].column("hypervolume").to_pylist() == tables[1].column(
+        "hypervolume").to_pylist()
+    assert {path for path, calls in used.items() if calls} >= paths
+
+
+def _random_points(rng: random.Random, n: int, k: int) -> list[tuple[float, ...]]:
+    """Few distinct values: ties in every objective and equal points."""
+    return [tuple(float(rng.randint(0, 5)) for _ in range(k)) for _ in range(n)]
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_first_front_is_moocores_first_rank(k):
+    rng = random.Random(k)
+    for _ in range(300):
+        points = _random_points(rng, rng.randint(1, 30), k)
+        ranks = moocore.pareto_rank(np.array(points))
+        assert first_front(points) == np.flatnonzero(ranks == 0).tolist(), points
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_place_among_is_brute_force_dominance(k):
+    rng = random.Random(10 + k)
+
+    def dominates(a, b):
+        return all(x <= y for x, y in zip(a, b, strict=True)) and a != b
+
+    for _ in range(500):
+        pool = _random_points(rng, 12, k)
+        others = [pool[i] for i in first_front(pool)]  # a non-dominated set, duplicates too
+        new = _random_points(rng, 1, k)[0]
+        expected = None if any(dominates(o, new) for o in others) else (
+            [i for i, o in enumerate(others) if dominates(new, o)],
+            [i for i, o in enumerate(others) if o == new])
+        assert place_among(new, others) == expected, (new, others)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_crowding_extremes_and_the_most_crowded_candidate(k):
+    rng = random.Random(20 + k)
+    for _ in range(300):
+        rows = _random_points(rng, rng.randint(1, 12), k)
+        expected = reference_crowding(np.array(rows)).tolist()
+        assert crowding_distance(rows) == expected, rows
+        assert extremes(rows) <= {i for i, d in enumerate(expected) if d == np.inf}
+        candidates = [rng.randrange(len(rows)) for _ in range(rng.randint(1, 10))]
+        best = max(expected[c] for c in candidates)
+        assert most_crowded(rows, candidates) == next(
+            c for c in candidates if expected[c] == best), (rows, candidates)
