@@ -22,7 +22,6 @@ from harness.oracle import Observation
 from optimizers.base import OptimizerConfig
 from optimizers.multiobjective import (
     MultiObjectiveOptimizer,
-    crowding_distance,
     extremes,
     first_front,
     most_crowded,
@@ -51,8 +50,8 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
     3 % of the time). So the population's first front is kept up to date on every tell (a new
     member is checked against the front alone; a front member ageing out marks it for a
     re-sort), the whole population is sorted only when no drawn member is on that front, and
-    a tie on it is decided by the front's extremes (infinite crowding distance), or, where no
-    tied member is one, by its crowding distances, both kept until the front changes. Members
+    a tie on it is decided by the front's extremes (infinite crowding distance, kept until the
+    front changes), or, where no tied member is one, by the tied members' distances. Members
     go by serial number (the order they were told in), so that the tournament is a few
     C-level filters rather than a Python loop. The decisions are those of sorting the
     population on every ask (a test runs both side by side)."""
@@ -70,10 +69,7 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
         # them in order and a newcomer has the largest serial)
         self._population_front: dict[int, tuple[float, ...]] = {}
         self._front_stale = False  # a front member aged out: re-sort before the next use
-        # serials of the first front's extremes, and its crowding distances by serial: kept
-        # until the front changes
-        self._ends: set[int] | None = None
-        self._crowding: dict[int, float] | None = None
+        self._view: tuple[list[int], list[tuple[float, ...]], set[int]] | None = None
 
     def ask(self) -> np.ndarray:
         self._require_problem()
@@ -87,9 +83,8 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
         if not tied:  # no drawn member is non-dominated: peel fronts until one is drawn
             winner = self._best_ranked(picks)
         elif len(set(tied)) > 1:  # crowding within the front decides, the first drawn on a tie
-            winner = next(filter(self._front_ends().__contains__, tied), None)
-            if winner is None:
-                winner = max(tied, key=self._front_crowding().__getitem__)
+            order, rows, ends = self._front_view()
+            winner = order[most_crowded(rows, list(map(order.index, tied)), ends)]
         else:
             winner = tied[0]
         parent = self._population[winner - oldest]
@@ -101,7 +96,7 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
         serial = self._oldest + len(self._population)
         if len(self._population) == self.config.population_size:  # the oldest leaves
             if self._oldest in self._population_front:  # the front is re-sorted before use
-                self._front_stale, self._ends, self._crowding = True, None, None
+                self._front_stale, self._view = True, None
             self._oldest += 1
         self._population.append(np.asarray(arch).copy())
         self._points.append(new)
@@ -116,7 +111,7 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
             for beaten in placed[0]:
                 del front[members[beaten]]
         front[serial] = new
-        self._ends = self._crowding = None
+        self._view = None
 
     def _best_ranked(self, picks: list[int]) -> int:
         """The winner (a serial) among ``picks`` (serials) when none is on the first front:
@@ -135,21 +130,17 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
 
     def _first_front(self) -> dict[int, tuple[float, ...]]:
         if self._front_stale:
-            points = self._points
-            self._population_front = {self._oldest + i: points[i] for i in first_front(points)}
+            points, members = self._points, first_front(self._points)
+            self._population_front = dict(zip(map(self._oldest.__add__, members),
+                                              map(points.__getitem__, members), strict=True))
             self._front_stale = False
         return self._population_front
 
-    def _front_ends(self) -> set[int]:
-        if self._ends is None:
+    def _front_view(self) -> tuple[list[int], list[tuple[float, ...]], set[int]]:
+        """The first front's serials (ascending), points, and the positions of its extremes:
+        kept until the front changes."""
+        if self._view is None:
             front = self._first_front()
-            order = list(front)
-            self._ends = {order[k] for k in extremes(list(front.values()))}
-        return self._ends
-
-    def _front_crowding(self) -> dict[int, float]:
-        if self._crowding is None:
-            front = self._first_front()
-            self._crowding = dict(zip(front, crowding_distance(list(front.values())),
-                                      strict=True))
-        return self._crowding
+            rows = list(front.values())
+            self._view = list(front), rows, extremes(rows)
+        return self._view

@@ -49,24 +49,29 @@ def nondominated(points: np.ndarray) -> np.ndarray:
     return np.asarray(_moocore().is_nondominated(points, keep_weakly=True), dtype=bool)
 
 
-def crowding_distance(rows: Sequence[Sequence[float]]) -> list[float]:
+def crowding_distance(rows: Sequence[Sequence[float]],
+                      at: Sequence[int] | None = None) -> list[float]:
     """NSGA-II's crowding distance (Deb et al. 2002) of the points of one front, given as
     plain-float rows (a front of a tournament has a handful of points, where numpy's per-call
     cost would dominate): per objective, the points are sorted (stably, as ``argsort``), the
     two extremes get infinity and every other point adds the normalized gap between its two
-    neighbours."""
+    neighbours. ``at``: only the points at these positions (a tournament compares a few)."""
     n = len(rows)
+    wanted = range(n) if at is None else at
     if n <= 2:
-        return [math.inf] * n
-    distance = [0.0] * n
+        return [math.inf] * len(wanted)
+    distance = [0.0] * len(wanted)
+    last = n - 1
     for column in zip(*rows, strict=True):
         order = sorted(range(n), key=column.__getitem__)
-        values = [column[i] for i in order]
-        span = values[-1] - values[0]
-        distance[order[0]] = distance[order[-1]] = math.inf
-        if span > 0:  # each inner point: its neighbours' gap, normalized (values: 2 longer)
-            for i, below, above in zip(order[1:-1], values, values[2:], strict=False):
-                distance[i] += (above - below) / span
+        span = column[order[-1]] - column[order[0]]
+        place = order.index  # a handful of points: a C-level scan per point wanted
+        for k, i in enumerate(wanted):
+            r = place(i)
+            if r == 0 or r == last:
+                distance[k] = math.inf
+            elif span > 0:
+                distance[k] += (column[order[r + 1]] - column[order[r - 1]]) / span
     return distance
 
 
@@ -83,19 +88,18 @@ def extremes(rows: Sequence[Sequence[float]]) -> set[int]:
 
 
 def most_crowded(rows: Sequence[Sequence[float]], candidates: Sequence[int],
-                 ends: set[int] | None = None,
-                 distances: Callable[[], Sequence[float]] | None = None) -> int:
+                 ends: set[int] | None = None) -> int:
     """Of ``candidates`` (positions in the front ``rows``; repeats allowed), the first of the
     largest crowding distance. A candidate among the front's ``extremes`` (given, or found
     here) has an infinite one, so then (the usual case in a tournament) no distance is
-    computed; otherwise ``distances()`` gives the front's (a caller's cache), or they are
-    computed here."""
+    computed; otherwise only the candidates' are."""
     if ends is None:
         ends = extremes(rows)
-    for candidate in candidates:
-        if candidate in ends:
-            return candidate
-    distance = distances() if distances is not None else crowding_distance(rows)
+    winner = next(filter(ends.__contains__, candidates), None)
+    if winner is not None:
+        return winner
+    distinct = list(dict.fromkeys(candidates))
+    distance = dict(zip(distinct, crowding_distance(rows, distinct), strict=True))
     return max(candidates, key=distance.__getitem__)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from harness import search
 from harness.oracle import Budget
+from optimizers import multiobjective
 from optimizers.mo_regularized_evolution import MORegularizedEvolution
 from optimizers.multiobjective import (
     crowding_distance,
@@ -42,13 +43,14 @@ LATENCY = ("valid_acc:max", "latency:min")
 def test_mo_re_evaluates_what_sorting_the_population_every_ask_evaluates(
         bench, objectives, constraints, config, seed, paths, monkeypatch):
     used = {"fallback": 0, "crowding": 0}
-    for name, key in (("_best_ranked", "fallback"), ("_front_crowding", "crowding")):
-        original = getattr(MORegularizedEvolution, name)
+    for owner, name, key in ((MORegularizedEvolution, "_best_ranked", "fallback"),
+                             (multiobjective, "crowding_distance", "crowding")):
+        original = getattr(owner, name)
 
-        def counted(self, *args, original=original, key=key):
+        def counted(*args, original=original, key=key):
             used[key] += 1
-            return original(self, *args)
-        monkeypatch.setattr(MORegularizedEvolution, name, counted)
+            return original(*args)
+        monkeypatch.setattr(owner, name, counted)
     tables = [search.run(search.Job(bench, "mo-re", seed=seed, budget=Budget(queries=150),
                                     objectives=objectives, constraints=constraints,
                                     config=config, optimizer_path=path))[0]
@@ -98,6 +100,8 @@ def test_crowding_extremes_and_the_most_crowded_candidate(k):
         rows = _random_points(rng, rng.randint(1, 12), k)
         expected = reference_crowding(np.array(rows)).tolist()
         assert crowding_distance(rows) == expected, rows
+        at = [rng.randrange(len(rows)) for _ in range(rng.randint(1, 5))]
+        assert crowding_distance(rows, at) == [expected[i] for i in at], (rows, at)
         assert extremes(rows) <= {i for i, d in enumerate(expected) if d == np.inf}
         candidates = [rng.randrange(len(rows)) for _ in range(rng.randint(1, 10))]
         best = max(expected[c] for c in candidates)
