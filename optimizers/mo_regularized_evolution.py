@@ -7,8 +7,23 @@ the ``sample_size`` members drawn the best ranked is the parent.
 As in ``re``: a FIFO population of ``population_size`` random archs, then each step one mutation
 of the tournament winner is evaluated, appended, and the *oldest* member is removed (ageing, not
 the worst). Ties in rank go to the larger crowding distance within the rank (NSGA-II's
-secondary key, Deb et al. 2002; ours: Syne Tune breaks them otherwise), then to the first drawn.
+secondary key, Deb et al. 2002), then to the first drawn.
 Infeasible children (a free check) are redrawn, up to 100 times.
+
+Where Syne Tune's code (with ``non_dominated_priority.py``) differs, ours follows the method as
+described above:
+
+- Syne Tune scores the population when a result arrives, over the members and the newcomer
+  before the oldest leaves (31 points); ours ranks the 30 members when it asks.
+- Within a front Syne Tune orders members by an epsilon-net (Clarkson 2005) seeded at the least
+  first objective; ours by crowding distance.
+- Syne Tune's ``nondominated_sort`` returns member indices in sorted order, and
+  ``on_trial_result`` stores them as scores by position (``pi.score = priorities[i]``), so a
+  member's score is the index of whichever member sorts at its position rather than its own
+  place in the order (``compute_epsilon_net`` mixes ranks and orders the same way). We read
+  this as a slip and rank by the sort itself.
+- Candidates are drawn with replacement in both, by ``RandomState.choice`` there and by
+  ``Generator.integers`` here. Syne Tune's population defaults to 100; ours is ``re``'s 30.
 """
 
 from __future__ import annotations
