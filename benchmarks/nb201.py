@@ -202,10 +202,13 @@ class NB201Benchmark(Benchmark):
         multi-objective one looks up each free metric too)."""
         if not isinstance(arch, tuple | list):
             arch = arch.tolist()
-        if len(arch) != 6 or min(arch) < 0 or max(arch) > 4:
-            self.space.validate(np.asarray(arch))  # raises, naming the bad value
-            raise ValueError(f"not an NB201 arch: {arch!r}")
-        return float(table[sum(map(mul, arch, self._radix))])
+        code = sum(map(mul, arch, self._radix)) if len(arch) == 6 else None
+        if type(code) is not int or min(arch) < 0 or max(arch) > 4:  # NaN: a float code
+            vector = self.space.validate(np.asarray(arch))  # raises, naming the bad value,
+            if vector.ndim != 1:  # or accepts whole floats
+                raise ValueError(f"one NB201 arch expected, got shape {vector.shape}")
+            code = int(vector @ self.space._radix)
+        return float(table[code])
 
     def _query_one_seed(self, archs, rng: np.random.Generator,
                         fidelity: str) -> np.ndarray | float:

@@ -13,10 +13,12 @@ Infeasible children (a free check) are redrawn, up to 100 times.
 Where Syne Tune's code (with ``non_dominated_priority.py``) differs, ours follows the method as
 described above:
 
-- Syne Tune scores the population when a result arrives, over the members and the newcomer
-  before the oldest leaves (31 points); ours ranks the 30 members when it asks.
-- Within a front Syne Tune orders members by an epsilon-net (Clarkson 2005) seeded at the least
-  first objective; ours by crowding distance.
+- Syne Tune scores the population when a result arrives (``on_trial_complete``;
+  ``on_trial_result`` in older versions), over the members and the newcomer before the oldest
+  leaves (31 points); ours ranks the 30 members when it asks.
+- Within a front Syne Tune orders members by an epsilon-net (Clarkson 2005) on raw Euclidean
+  distances, seeded at the least first objective; ours by crowding distance. Its scores are a
+  permutation, so it has no ties to break; ours breaks ties in crowding by the first drawn.
 - Syne Tune's ``nondominated_sort`` returns member indices in sorted order, and
   ``on_trial_result`` stores them as scores by position (``pi.score = priorities[i]``), so a
   member's score is the index of whichever member sorts at its position rather than its own
@@ -24,6 +26,9 @@ described above:
   this as a slip and rank by the sort itself.
 - Candidates are drawn with replacement in both, by ``RandomState.choice`` there and by
   ``Generator.integers`` here. Syne Tune's population defaults to 100; ours is ``re``'s 30.
+- Syne Tune applies one sign to all metrics and has no constraints; ours orients each
+  objective by its metric's direction and redraws infeasible children (the harness's
+  constraints, a free check).
 """
 
 from __future__ import annotations
@@ -61,15 +66,16 @@ class MOREConfig(OptimizerConfig):
 
 class MORegularizedEvolution(MultiObjectiveOptimizer):
     """The tournament needs the ranks of the drawn members only, and the best rank drawn is
-    almost always 0 (a third of the population is non-dominated, so ten draws miss it about
-    3 % of the time). So the population's first front is kept up to date on every tell (a new
-    member is checked against the front alone; a front member ageing out marks it for a
-    re-sort), the whole population is sorted only when no drawn member is on that front, and
-    a tie on it is decided by the front's extremes (infinite crowding distance, kept until the
-    front changes), or, where no tied member is one, by the tied members' distances. Members
-    go by serial number (the order they were told in), so that the tournament is a few
-    C-level filters rather than a Python loop. The decisions are those of sorting the
-    population on every ask (a test runs both side by side)."""
+    almost always 0 (96 % of the tournaments of a 150-query run on nb201-cifar10 draw a member
+    of the first front, which holds about 9 of the 30). So the population's first front is
+    kept up to date on every tell (a newcomer is checked against the front alone; a front
+    member ageing out marks it for a re-sort), the whole population is sorted only when no
+    drawn member is on that front, and a tie on it is decided by the front's extremes
+    (infinite crowding distance, kept until the front changes), or, where no tied member is
+    one, by the tied members' distances. Members go by serial number (the order they were
+    told in), so that the tournament is a few C-level filters rather than a Python loop. The
+    decisions are those of sorting the population on every ask (a test runs both side by
+    side)."""
 
     name = "mo-re"
     Config = MOREConfig

@@ -80,6 +80,28 @@ def test_batch_and_scalar_queries_agree():
     assert isinstance(scalars[0], float)
 
 
+@pytest.mark.parametrize("bad, message", [
+    ([0, 1, 2, 3, 4], r"shape \(6,\) or \(n, 6\), got \(5,\)"),
+    ([0, 1, 2, 3, 4, 5], "value 5 at position 5 is outside the accepted range 0..4"),
+    ([0, -1, 2, 3, 4, 1], "value -1 at position 1"),
+    ([0, float("nan"), 0, 0, 0, 0], "integer vectors of length 6, got dtype float64"),
+    ([4.5, 0, 0, 0, 0, 0], "integer vectors of length 6, got dtype float64"),
+    ([[0] * 6, [1] * 6], r"one NB201 arch expected, got shape \(2, 6\)"),
+])
+def test_a_bad_scalar_query_names_what_is_wrong(bad, message):
+    bench = benchmarks.load("nb201-cifar10")
+    with pytest.raises(ValueError, match=message):
+        bench.query(bad, "latency")
+
+
+def test_a_scalar_query_takes_whole_floats_and_numpy_ints_as_the_batch_does():
+    bench = benchmarks.load("nb201-cifar10")
+    arch = [0, 1, 2, 3, 4, 1]
+    expected = float(bench.query(np.array([arch]), "latency")[0])
+    for form in ([float(a) for a in arch], [np.int64(a) for a in arch], np.array(arch, np.int8)):
+        assert bench.query(form, "latency") == expected
+
+
 def test_seed_mean_is_default_and_noise_is_reproducible():
     bench = benchmarks.load("nb201-cifar10")
     archs = bench.space.sample(np.random.default_rng(0), 1000)
