@@ -15,8 +15,8 @@ Prints (not asserts; timings belong here, not in tests):
   (target <= 1). The two runs of a pair alternate, which of them goes first alternating too,
   so that a change of load on a shared machine hits both alike;
 - ``nsga2`` beside pymoo's own ``NSGA2`` algorithm object run through ask/tell with the same
-  operators and seeds (``tests/nsga2_pymoo_reference.py``; the same archs in the same order):
-  what re-expressing pymoo's loop over arrays saves.
+  operators and seeds (``tests/nsga2_pymoo_reference.py``; the same archs in the same order),
+  timed the same way: what re-expressing pymoo's loop over arrays saves.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import statistics
 import sys
 import time
 import timeit
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -58,66 +59,55 @@ def hypervolume_ms(points: int, objectives: int, repeats: int = 200) -> float:
                              repeat=repeats // 20)) / 20 * 1e3
 
 
-def _job(optimizer: str, seed: int, budget: int):
+def _job(optimizer: str, seed: int, budget: int, optimizer_path: str | None = None):
     from harness import search
     from harness.oracle import Budget
 
     objectives = ("valid_acc:max", "latency:min") if optimizer.startswith(("mo-", "nsga2",
                                                                             "parego")) else ()
     return search.Job("nb201-cifar10", optimizer, seed=seed, budget=Budget(queries=budget),
-                      objectives=objectives)
+                      objectives=objectives, optimizer_path=optimizer_path)
 
 
-def paired_seconds(multi: str, single: str, seeds: int, budget: int,
+def paired_seconds(first: Callable[[int], object], second: Callable[[int], object], seeds: int,
                    repeats: int = 3) -> tuple[float, float, tuple[float, float, float]]:
-    """Median over seeds of each optimizer's fastest of ``repeats`` runs per seed (CPU
-    seconds; noise only ever adds time, so the fastest is the least disturbed), and the
-    quartiles of the per-seed ratio, multi over single (its median is the figure: both runs
-    of a seed share the machine's state, where two medians over seeds need not). The two
-    runs of a pair alternate, which one goes first alternating too, so that neither always
-    follows the other."""
+    """Median over seeds of each job's fastest of ``repeats`` runs per seed (CPU seconds;
+    noise only ever adds time, so the fastest is the least disturbed), and the quartiles of
+    the per-seed ratio, first over second (its median is the figure: both runs of a seed share
+    the machine's state, where two medians over seeds need not). ``first(seed)`` and
+    ``second(seed)`` build the jobs. The two alternate, which one goes first alternating too,
+    so that neither always follows the other."""
     from harness import search
 
-    fastest: dict[str, list[float]] = {multi: [], single: []}
+    fastest: tuple[list[float], list[float]] = ([], [])
     for seed in range(-1, seeds):  # seed -1: the warm-up
-        times: dict[str, list[float]] = {multi: [], single: []}
+        times: tuple[list[float], list[float]] = ([], [])
         for repeat in range(repeats if seed >= 0 else 1):
-            for optimizer in (multi, single) if (seed + repeat) % 2 else (single, multi):
-                job = _job(optimizer, seed + 1000, budget)
+            for which in (0, 1) if (seed + repeat) % 2 else (1, 0):
+                job = (first, second)[which](seed + 1000)
                 started = time.process_time()
                 search.run(job)
-                times[optimizer].append(time.process_time() - started)
+                times[which].append(time.process_time() - started)
         if seed >= 0:
-            for optimizer, taken in times.items():
-                fastest[optimizer].append(min(taken))
-    ratios = [m / s for m, s in zip(fastest[multi], fastest[single], strict=True)]
+            for which in (0, 1):
+                fastest[which].append(min(times[which]))
+    ratios = [a / b for a, b in zip(*fastest, strict=True)]
     quartiles = (statistics.quantiles(ratios, n=4, method="inclusive") if len(ratios) > 1
                  else ratios * 3)
-    return (statistics.median(fastest[multi]), statistics.median(fastest[single]),
-            tuple(quartiles))
+    return statistics.median(fastest[0]), statistics.median(fastest[1]), tuple(quartiles)
 
 
-def against_pymoo(seeds: int, budget: int) -> tuple[float, float]:
-    """Median CPU seconds of ``nsga2`` and of pymoo's own ``NSGA2`` algorithm object run through
-    ask/tell with the same operators (``tests/nsga2_pymoo_reference.py``): the same archs in the
-    same order (a test checks it), so the difference is pymoo's per-generation machinery."""
-    from harness import search
-    from harness.oracle import Budget
-
+def against_pymoo(seeds: int, budget: int,
+                  repeats: int = 3) -> tuple[float, float, tuple[float, float, float]]:
+    """``paired_seconds`` of ``nsga2`` and of pymoo's own ``NSGA2`` algorithm object run
+    through ask/tell with the same operators (``tests/nsga2_pymoo_reference.py``): the same
+    archs in the same order (a test checks it), so the difference is pymoo's per-generation
+    machinery."""
     root = str(Path(__file__).resolve().parents[1])  # the reference lives in the repo's tests/
     if root not in sys.path:
         sys.path.insert(0, root)
-    times: dict[str | None, list[float]] = {None: [], REFERENCE: []}
-    for seed in range(-1, seeds):
-        for path in times:
-            job = search.Job("nb201-cifar10", "nsga2", seed=seed + 1000,
-                             budget=Budget(queries=budget),
-                             objectives=("valid_acc:max", "latency:min"), optimizer_path=path)
-            started = time.process_time()
-            search.run(job)
-            if seed >= 0:
-                times[path].append(time.process_time() - started)
-    return statistics.median(times[None]), statistics.median(times[REFERENCE])
+    return paired_seconds(lambda seed: _job("nsga2", seed, budget),
+                          lambda seed: _job("nsga2", seed, budget, REFERENCE), seeds, repeats)
 
 
 def _positive(text: str) -> int:
@@ -151,13 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.budget}-query runs on nb201-cifar10 (valid_acc, latency), CPU seconds, median "
           f"over {args.seeds} seeds of the fastest of {args.repeats} runs:")
     for multi, family in FAMILIES:
-        seconds, single, (low, ratio, high) = paired_seconds(multi, family, args.seeds,
-                                                             args.budget, args.repeats)
+        seconds, single, (low, ratio, high) = paired_seconds(
+            lambda seed, multi=multi: _job(multi, seed, args.budget),
+            lambda seed, family=family: _job(family, seed, args.budget), args.seeds,
+            args.repeats)
         print(f"  {multi:<7} {seconds:7.4f} s   {family:<8} {single:7.4f} s   "
               f"ratio {ratio:.2f} (target <= 1; quartiles {low:.2f}-{high:.2f})")
-    ours, pymoos = against_pymoo(args.seeds, args.budget)
-    print(f"  nsga2   {ours:7.3f} s   pymoo's own NSGA2 (same draws) {pymoos:7.3f} s   "
-          f"ratio {ours / pymoos:.2f}")
+    ours, pymoos, (low, ratio, high) = against_pymoo(args.seeds, args.budget, args.repeats)
+    print(f"  nsga2   {ours:7.4f} s   pymoo's own NSGA2 (same draws) {pymoos:7.4f} s   "
+          f"ratio {ratio:.2f} (quartiles {low:.2f}-{high:.2f})")
     return 0
 
 

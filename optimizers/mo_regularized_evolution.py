@@ -45,6 +45,7 @@ from optimizers.multiobjective import (
     extremes,
     first_front,
     most_crowded,
+    pareto_ranks,
     place_among,
 )
 
@@ -101,7 +102,7 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
         # serial numbers drawn: the draws of integers(0, size) shifted by the oldest's serial
         picks = self.rng.integers(oldest, oldest + size, size=self.config.sample_size).tolist()
         tied = list(filter(self._first_front().__contains__, picks))
-        if not tied:  # no drawn member is non-dominated: peel fronts until one is drawn
+        if not tied:  # no drawn member is non-dominated: the population is ranked
             winner = self._best_ranked(picks)
         elif len(set(tied)) > 1:  # crowding within the front decides, the first drawn on a tie
             order, rows, ends = self._front_view()
@@ -136,18 +137,15 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
 
     def _best_ranked(self, picks: list[int]) -> int:
         """The winner (a serial) among ``picks`` (serials) when none is on the first front:
-        non-dominated sorting peels fronts off until one holds a drawn member; a tie there
-        goes to crowding within that front, then to the first drawn."""
+        the whole population's non-dominated ranks decide; a tie in the best rank drawn goes
+        to crowding within that rank, then to the first drawn."""
         points, oldest = self._points, self._oldest
-        remaining = list(range(len(points)))
-        while True:
-            front = [remaining[i] for i in first_front([points[j] for j in remaining])]
-            position = {oldest + member: k for k, member in enumerate(front)}
-            tied = list(filter(position.__contains__, picks))
-            if tied:
-                rows = [points[member] for member in front]
-                return front[most_crowded(rows, [position[t] for t in tied])] + oldest
-            remaining = [j for j in remaining if oldest + j not in position]
+        ranks = pareto_ranks(np.array(points, dtype=np.float64)).tolist()
+        best = min(ranks[pick - oldest] for pick in picks)
+        members = [i for i, rank in enumerate(ranks) if rank == best]
+        position = {oldest + member: k for k, member in enumerate(members)}
+        tied = [position[pick] for pick in picks if pick in position]
+        return members[most_crowded([points[i] for i in members], tied)] + oldest
 
     def _first_front(self) -> dict[int, tuple[float, ...]]:
         if self._front_stale:
