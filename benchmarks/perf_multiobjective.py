@@ -14,6 +14,10 @@ Prints (not asserts; timings belong here, not in tests):
   hypervolume bookkeeping included) and the median and quartiles of the per-seed ratio
   (target <= 1). The two runs of a pair alternate, which of them goes first alternating too,
   so that a change of load on a shared machine hits both alike;
+- ``mo-re`` replaying its own recorded tournament winners (``benchmarks.replayed_mo_re``: the
+  same draws, archs and multi-objective bookkeeping, no population ranking) against ``re``:
+  how much of mo-re's ratio is the harness's multi-objective machinery and how much its
+  ranking;
 - ``nsga2`` beside pymoo's own ``NSGA2`` algorithm object run through ask/tell with the same
   operators and seeds (``tests/nsga2_pymoo_reference.py``; the same archs in the same order),
   timed the same way: what re-expressing pymoo's loop over arrays saves.
@@ -32,6 +36,8 @@ from pathlib import Path
 import numpy as np
 
 REFERENCE = "tests.nsga2_pymoo_reference:PymooNSGA2"
+RECORDED = "benchmarks.replayed_mo_re:RecordedMORE"
+REPLAYED = "benchmarks.replayed_mo_re:ReplayedMORE"
 FAMILIES = (("mo-rs", "rs"), ("nsga2", "re"), ("mo-re", "re"), ("parego", "bananas"))
 
 
@@ -110,6 +116,30 @@ def against_pymoo(seeds: int, budget: int,
                           lambda seed: _job("nsga2", seed, budget, REFERENCE), seeds, repeats)
 
 
+def ranking_share(seeds: int, budget: int,
+                  repeats: int = 3) -> tuple[float, float, tuple[float, float, float]]:
+    """``paired_seconds`` of ``ReplayedMORE`` (fed each seed's recorded ``mo-re`` winners; a
+    replay that evaluates other archs than mo-re did is an error) and ``re``."""
+    from benchmarks.replayed_mo_re import RecordedMORE, ReplayedMORE
+    from harness import search
+
+    winners = {}
+    for seed in range(-1, seeds):  # as paired_seconds numbers them
+        RecordedMORE.winners.clear()
+        recorded = search.run(_job("mo-re", seed + 1000, budget, RECORDED))[0]
+        winners[seed + 1000] = RecordedMORE.winners[0]
+        ReplayedMORE.queue[:] = [winners[seed + 1000]]
+        replayed = search.run(_job("mo-re", seed + 1000, budget, REPLAYED))[0]
+        if replayed.column("arch") != recorded.column("arch"):
+            raise RuntimeError(f"seed {seed + 1000}: the replay left mo-re's path")
+
+    def replayed_job(seed: int):
+        ReplayedMORE.queue[:] = [winners[seed]]
+        return _job("mo-re", seed, budget, REPLAYED)
+
+    return paired_seconds(replayed_job, lambda seed: _job("re", seed, budget), seeds, repeats)
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -147,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
             args.repeats)
         print(f"  {multi:<7} {seconds:7.4f} s   {family:<8} {single:7.4f} s   "
               f"ratio {ratio:.2f} (target <= 1; quartiles {low:.2f}-{high:.2f})")
+    replayed, single, (low, ratio, high) = ranking_share(args.seeds, args.budget, args.repeats)
+    print(f"  mo-re replaying its recorded winners (no ranking) {replayed:7.4f} s   re "
+          f"{single:7.4f} s   ratio {ratio:.2f} (quartiles {low:.2f}-{high:.2f}): the rest of "
+          "mo-re's ratio is its ranking")
     ours, pymoos, (low, ratio, high) = against_pymoo(args.seeds, args.budget, args.repeats)
     print(f"  nsga2   {ours:7.4f} s   pymoo's own NSGA2 (same draws) {pymoos:7.4f} s   "
           f"ratio {ratio:.2f} (quartiles {low:.2f}-{high:.2f})")

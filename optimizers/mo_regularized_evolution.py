@@ -42,12 +42,12 @@ from harness.oracle import Observation
 from optimizers.base import OptimizerConfig
 from optimizers.multiobjective import (
     MultiObjectiveOptimizer,
-    extremes,
+    crowding_by_member,
     first_front,
-    most_crowded,
-    pareto_ranks,
     place_among,
 )
+
+NOT_ON_FRONT = -1.0  # a tournament key below every crowding distance (those are >= 0)
 
 
 @dataclass(frozen=True)
@@ -68,49 +68,53 @@ class MOREConfig(OptimizerConfig):
 class MORegularizedEvolution(MultiObjectiveOptimizer):
     """The tournament needs the ranks of the drawn members only, and the best rank drawn is
     almost always 0 (96 % of the tournaments of a 150-query run on nb201-cifar10 draw a member
-    of the first front, which holds about 9 of the 30). So the population's first front is
-    kept up to date on every tell (a newcomer is checked against the front alone; a front
-    member ageing out marks it for a re-sort), the whole population is sorted only when no
-    drawn member is on that front, and a tie on it is decided by the front's extremes
-    (infinite crowding distance, kept until the front changes), or, where no tied member is
-    one, by the tied members' distances. Members go by serial number (the order they were
-    told in), so that the tournament is a few C-level filters rather than a Python loop. The
-    decisions are those of sorting the population on every ask (a test runs both side by
-    side)."""
+    of the first front, which holds about 9 of the 30). So each member has a tournament key,
+    kept beside the population: its crowding distance within the population's first front
+    (infinite at the front's extremes), or ``NOT_ON_FRONT``. A tournament is then ``re``'s
+    ``max`` over the drawn positions (the first drawn wins a tie, as there). Only when no
+    drawn member is on the front is the population ranked further.
+
+    The first front is kept up to date on every tell: a newcomer is checked against the front
+    alone; a front member ageing out marks it for a re-sort. The keys are recomputed, at the
+    next ask, only when the front changed (about half the steps); otherwise a newcomer just
+    gets ``NOT_ON_FRONT``. The decisions are those of sorting the population on every ask (a
+    test runs both side by side)."""
 
     name = "mo-re"
     Config = MOREConfig
 
     def __init__(self, space, rng, config=None, budget=None):
         super().__init__(space, rng, config, budget)
-        self._population: deque[np.ndarray] = deque(maxlen=self.config.population_size)
-        # the members' minimized objective vectors (plain-float tuples), oldest first
-        self._points: deque[tuple[float, ...]] = deque(maxlen=self.config.population_size)
+        size = self.config.population_size
+        self._population: deque[np.ndarray] = deque(maxlen=size)  # oldest first
+        # the members' minimized objective vectors (plain-float tuples) and tournament keys
+        self._points: deque[tuple[float, ...]] = deque(maxlen=size)
+        self._keys: deque[float] = deque(maxlen=size)
+        self._keys_stale = True  # the front changed: recompute the keys before the next ask
         self._oldest = 0  # serial number (order of telling) of the oldest member
         # the population's first front: serial number -> point, ascending (a re-sort lists
         # them in order and a newcomer has the largest serial)
         self._population_front: dict[int, tuple[float, ...]] = {}
         self._front_stale = False  # a front member aged out: re-sort before the next use
-        self._view: tuple[list[int], list[tuple[float, ...]], set[int]] | None = None
 
     def ask(self) -> np.ndarray:
-        self._require_problem()
         size = len(self._population)
         if size < self.config.population_size:
+            self._require_problem()
             return self.draw_feasible(lambda: self.space.sample(self.rng))
-        oldest = self._oldest
-        # serial numbers drawn: the draws of integers(0, size) shifted by the oldest's serial
-        picks = self.rng.integers(oldest, oldest + size, size=self.config.sample_size).tolist()
-        tied = list(filter(self._first_front().__contains__, picks))
-        if not tied:  # no drawn member is non-dominated: the population is ranked
-            winner = self._best_ranked(picks)
-        elif len(set(tied)) > 1:  # crowding within the front decides, the first drawn on a tie
-            order, rows, ends = self._front_view()
-            winner = order[most_crowded(rows, list(map(order.index, tied)), ends)]
-        else:
-            winner = tied[0]
-        parent = self._population[winner - oldest]
+        picks = self.rng.integers(0, size, size=self.config.sample_size).tolist()
+        parent = self._population[self._tournament(picks)]
         return self.draw_feasible(lambda: self.space.mutate(parent, self.rng))
+
+    def _tournament(self, picks: list[int]) -> int:
+        """The winner among ``picks`` (positions in the population, oldest 0)."""
+        if self._keys_stale:
+            self._rekey()
+        keys = self._keys
+        winner = max(picks, key=keys.__getitem__)
+        if keys[winner] == NOT_ON_FRONT:  # no drawn member is non-dominated
+            winner = self._best_ranked(picks)
+        return winner
 
     def tell(self, arch: np.ndarray, observation: Observation) -> None:
         super().tell(arch, observation)
@@ -118,7 +122,7 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
         serial = self._oldest + len(self._population)
         if len(self._population) == self.config.population_size:  # the oldest leaves
             if self._oldest in self._population_front:  # the front is re-sorted before use
-                self._front_stale, self._view = True, None
+                self._front_stale = self._keys_stale = True
             self._oldest += 1
         self._population.append(np.asarray(arch).copy())
         self._points.append(new)
@@ -126,26 +130,25 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
             return  # the re-sort will place the new member
         front = self._population_front
         placed = place_among(new, list(front.values()))
-        if placed is None:
-            return  # dominated: the front stays as it is
+        if placed is None:  # dominated: the front and the other members' keys stay
+            if not self._keys_stale:
+                self._keys.append(NOT_ON_FRONT)  # (the oldest's key leaves with it)
+            return
         if placed[0]:
             members = list(front)
             for beaten in placed[0]:
                 del front[members[beaten]]
         front[serial] = new
-        self._view = None
+        self._keys_stale = True
 
-    def _best_ranked(self, picks: list[int]) -> int:
-        """The winner (a serial) among ``picks`` (serials) when none is on the first front:
-        the whole population's non-dominated ranks decide; a tie in the best rank drawn goes
-        to crowding within that rank, then to the first drawn."""
-        points, oldest = self._points, self._oldest
-        ranks = pareto_ranks(np.array(points, dtype=np.float64)).tolist()
-        best = min(ranks[pick - oldest] for pick in picks)
-        members = [i for i, rank in enumerate(ranks) if rank == best]
-        position = {oldest + member: k for k, member in enumerate(members)}
-        tied = [position[pick] for pick in picks if pick in position]
-        return members[most_crowded([points[i] for i in members], tied)] + oldest
+    def _rekey(self) -> None:
+        """Every member's tournament key, from the (re-sorted if need be) first front."""
+        oldest = self._oldest
+        keys = [NOT_ON_FRONT] * len(self._points)
+        for serial, distance in crowding_by_member(self._first_front()).items():
+            keys[serial - oldest] = distance
+        self._keys = deque(keys, maxlen=self.config.population_size)
+        self._keys_stale = False
 
     def _first_front(self) -> dict[int, tuple[float, ...]]:
         if self._front_stale:
@@ -155,11 +158,17 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
             self._front_stale = False
         return self._population_front
 
-    def _front_view(self) -> tuple[list[int], list[tuple[float, ...]], set[int]]:
-        """The first front's serials (ascending), points, and the positions of its extremes:
-        kept until the front changes."""
-        if self._view is None:
-            front = self._first_front()
-            rows = list(front.values())
-            self._view = list(front), rows, extremes(rows)
-        return self._view
+    def _best_ranked(self, picks: list[int]) -> int:
+        """The winner (a position) among ``picks`` (positions) when none is on the first
+        front: the population is sorted front by front below the first until a front holds a
+        drawn member; a tie there goes to crowding within that front, then to the first
+        drawn."""
+        points, front, oldest = list(self._points), self._population_front, self._oldest
+        remaining = [i for i in range(len(points)) if i + oldest not in front]
+        while True:
+            layer = [remaining[j] for j in first_front([points[i] for i in remaining])]
+            distance = crowding_by_member({i: points[i] for i in layer})
+            tied = list(filter(distance.__contains__, picks))
+            if tied:
+                return max(tied, key=distance.__getitem__)
+            remaining = [i for i in remaining if i not in distance]

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from operator import le
+from operator import itemgetter, le
 from typing import ClassVar
 
 import numpy as np
 
 from harness.oracle import Observation
 from optimizers.base import MAX_RESAMPLES, Optimizer, arch_key
+
+_point = itemgetter(1)  # of a (key, point) item
 
 
 def _moocore():
@@ -49,58 +51,47 @@ def nondominated(points: np.ndarray) -> np.ndarray:
     return np.asarray(_moocore().is_nondominated(points, keep_weakly=True), dtype=bool)
 
 
-def crowding_distance(rows: Sequence[Sequence[float]],
-                      at: Sequence[int] | None = None) -> list[float]:
+def crowding_distance(rows: Sequence[Sequence[float]]) -> list[float]:
     """NSGA-II's crowding distance (Deb et al. 2002) of the points of one front, given as
-    plain-float rows (a front of a tournament has a handful of points, where numpy's per-call
-    cost would dominate): per objective, the points are sorted (stably, as ``argsort``), the
-    two extremes get infinity and every other point adds the normalized gap between its two
-    neighbours. ``at``: only the points at these positions (a tournament compares a few)."""
+    plain-float rows (a front has a handful of points, where numpy's per-call cost would
+    dominate): per objective, the points are sorted (stably, as ``argsort``), the two extremes
+    get infinity and every other point adds the normalized gap between its two neighbours."""
     n = len(rows)
-    wanted = range(n) if at is None else at
     if n <= 2:
-        return [math.inf] * len(wanted)
-    distance = [0.0] * len(wanted)
-    last = n - 1
+        return [math.inf] * n
+    distance = [0.0] * n
     for column in zip(*rows, strict=True):
         order = sorted(range(n), key=column.__getitem__)
+        distance[order[0]] = distance[order[-1]] = math.inf
         span = column[order[-1]] - column[order[0]]
-        place = order.index  # a handful of points: a C-level scan per point wanted
-        for k, i in enumerate(wanted):
-            r = place(i)
-            if r == 0 or r == last:
-                distance[k] = math.inf
-            elif span > 0:
-                distance[k] += (column[order[r + 1]] - column[order[r - 1]]) / span
+        if span > 0:
+            for r in range(1, n - 1):
+                distance[order[r]] += (column[order[r + 1]] - column[order[r - 1]]) / span
     return distance
 
 
-def extremes(rows: Sequence[Sequence[float]]) -> set[int]:
-    """Positions of the points of the front ``rows`` whose crowding distance is infinite: per
-    objective, the first least and the last largest value (where a stable sort puts them); all
-    points of a front of one or two."""
-    n = len(rows)
-    ends = set()
-    for column in zip(*rows, strict=True):
-        ends.add(min(range(n), key=column.__getitem__))
-        ends.add(max(reversed(range(n)), key=column.__getitem__))
-    return ends
-
-
-def most_crowded(rows: Sequence[Sequence[float]], candidates: Sequence[int],
-                 ends: set[int] | None = None) -> int:
-    """Of ``candidates`` (positions in the front ``rows``; repeats allowed), the first of the
-    largest crowding distance. A candidate among the front's ``extremes`` (given, or found
-    here) has an infinite one, so then (the usual case in a tournament) no distance is
-    computed; otherwise only the candidates' are."""
-    if ends is None:
-        ends = extremes(rows)
-    winner = next(filter(ends.__contains__, candidates), None)
-    if winner is not None:
-        return winner
-    distinct = list(dict.fromkeys(candidates))
-    distance = dict(zip(distinct, crowding_distance(rows, distinct), strict=True))
-    return max(candidates, key=distance.__getitem__)
+def crowding_by_member(front: dict[int, tuple[float, ...]]) -> dict[int, float]:
+    """``crowding_distance`` of the members of one front, given as key -> minimized point in
+    the order that breaks ties (a stable sort keeps it). With two objectives and no equal
+    points (the usual front) one sort does: along a front the second objective falls as the
+    first rises, so a point's neighbours are the same two points in both sorts, and the sum
+    is formed in the same order, so the floats are the same."""
+    n = len(front)
+    if n <= 2:
+        return dict.fromkeys(front, math.inf)
+    if len(next(iter(front.values()))) == 2:
+        ordered = sorted(front.items(), key=_point)  # stable: equal points in the given order
+        xs = [point[0] for _, point in ordered]
+        if len(set(xs)) == n:  # no equal points (two front points sharing x are equal)
+            ys = [point[1] for _, point in ordered]
+            keys = [key for key, _ in ordered]
+            span_x, span_y = xs[-1] - xs[0], ys[0] - ys[-1]
+            distance = {keys[0]: math.inf, keys[-1]: math.inf}
+            for r in range(1, n - 1):
+                distance[keys[r]] = ((xs[r + 1] - xs[r - 1]) / span_x
+                                     + (ys[r - 1] - ys[r + 1]) / span_y)
+            return distance
+    return dict(zip(front, crowding_distance(list(front.values())), strict=True))
 
 
 def first_front(points: Sequence[tuple[float, ...]]) -> list[int]:

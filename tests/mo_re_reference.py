@@ -9,7 +9,7 @@ evaluate the same archs in the same order.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 
 import moocore
 import numpy as np
@@ -36,6 +36,11 @@ def crowding_distance(points: np.ndarray) -> np.ndarray:
     return distance
 
 
+# how the tournaments were decided, for tests that must see each way taken: "fallback" (no drawn
+# member on the first front) and "crowding" (a tie won by a finite crowding distance)
+DECIDED: Counter[str] = Counter()
+
+
 class ReferenceMORE(MultiObjectiveOptimizer):
     name = "mo-re-reference"
     Config = MOREConfig
@@ -59,6 +64,8 @@ class ReferenceMORE(MultiObjectiveOptimizer):
         for i in tied[1:]:  # the first drawn of the largest distance
             if crowding[i] > crowding[winner]:
                 winner = i
+        DECIDED["fallback"] += bool(best > 0)
+        DECIDED["crowding"] += len(set(tied)) > 1 and bool(np.isfinite(crowding[winner]))
         parent = self._population[winner][0]
         return self.draw_feasible(lambda: self.space.mutate(parent, self.rng))
 

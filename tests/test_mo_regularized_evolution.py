@@ -12,23 +12,22 @@ import pytest
 
 from harness import search
 from harness.oracle import Budget
-from optimizers import multiobjective
 from optimizers.mo_regularized_evolution import MORegularizedEvolution
 from optimizers.multiobjective import (
+    crowding_by_member,
     crowding_distance,
-    extremes,
     first_front,
-    most_crowded,
     place_among,
 )
+from tests.mo_re_reference import DECIDED
 from tests.mo_re_reference import crowding_distance as reference_crowding
 
 REFERENCE = "tests.mo_re_reference:ReferenceMORE"
 LATENCY = ("valid_acc:max", "latency:min")
 
 
-# each path of the tournament is taken somewhere: the fallback (no drawn member on the first
-# front) and crowding (a tie on the first front with no extreme among the tied) with two
+# each way a tournament is decided is taken somewhere: the fallback (no drawn member on the
+# first front) and crowding (a tie on the first front won by a finite distance) with two
 # objectives; three put most of the population on the first front, with six extremes, and a
 # tournament of 25 from 12 always draws an extreme
 @pytest.mark.parametrize("bench, objectives, constraints, config, seed, paths", [
@@ -42,15 +41,11 @@ LATENCY = ("valid_acc:max", "latency:min")
 ])
 def test_mo_re_evaluates_what_sorting_the_population_every_ask_evaluates(
         bench, objectives, constraints, config, seed, paths, monkeypatch):
-    used = {"fallback": 0, "crowding": 0}
-    for owner, name, key in ((MORegularizedEvolution, "_best_ranked", "fallback"),
-                             (multiobjective, "crowding_distance", "crowding")):
-        original = getattr(owner, name)
-
-        def counted(*args, original=original, key=key):
-            used[key] += 1
-            return original(*args)
-        monkeypatch.setattr(owner, name, counted)
+    fallbacks = []
+    original = MORegularizedEvolution._best_ranked
+    monkeypatch.setattr(MORegularizedEvolution, "_best_ranked",
+                        lambda self, picks: fallbacks.append(picks) or original(self, picks))
+    DECIDED.clear()
     tables = [search.run(search.Job(bench, "mo-re", seed=seed, budget=Budget(queries=150),
                                     objectives=objectives, constraints=constraints,
                                     config=config, optimizer_path=path))[0]
@@ -59,7 +54,8 @@ def test_mo_re_evaluates_what_sorting_the_population_every_ask_evaluates(
     assert len(ours) == 150 and ours == plain
     assert tables[0].column("hypervolume").to_pylist() == tables[1].column(
         "hypervolume").to_pylist()
-    assert {path for path, calls in used.items() if calls} >= paths
+    assert len(fallbacks) == DECIDED["fallback"]
+    assert {path for path, calls in DECIDED.items() if calls} >= paths
 
 
 def _random_points(rng: random.Random, n: int, k: int) -> list[tuple[float, ...]]:
@@ -94,16 +90,28 @@ def test_place_among_is_brute_force_dominance(k):
 
 
 @pytest.mark.parametrize("k", [2, 3])
-def test_crowding_extremes_and_the_most_crowded_candidate(k):
+def test_crowding_distance_is_the_numpy_reference(k):
     rng = random.Random(20 + k)
     for _ in range(300):
-        rows = _random_points(rng, rng.randint(1, 12), k)
-        expected = reference_crowding(np.array(rows)).tolist()
-        assert crowding_distance(rows) == expected, rows
-        at = [rng.randrange(len(rows)) for _ in range(rng.randint(1, 5))]
-        assert crowding_distance(rows, at) == [expected[i] for i in at], (rows, at)
-        assert extremes(rows) == {i for i, d in enumerate(expected) if d == np.inf}
-        candidates = [rng.randrange(len(rows)) for _ in range(rng.randint(1, 10))]
-        best = max(expected[c] for c in candidates)
-        assert most_crowded(rows, candidates) == next(
-            c for c in candidates if expected[c] == best), (rows, candidates)
+        rows = _random_points(rng, rng.randint(1, 12), k)  # ties and equal points
+        assert crowding_distance(rows) == reference_crowding(np.array(rows)).tolist(), rows
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_crowding_by_member_is_the_reference_over_a_front_in_key_order(k):
+    """Fronts with and without equal points, of continuous values (the two-objective shortcut)
+    and of few distinct ones; keys in ascending order, as mo-re's serials and positions."""
+    rng = random.Random(30 + k)
+    shortcut = 0
+    for trial in range(600):
+        pool = (_random_points(rng, 25, k) if trial % 2 else
+                [tuple(rng.random() for _ in range(k)) for _ in range(25)])
+        if trial % 3 == 0:  # an equal point or two on the front
+            pool += [pool[i] for i in first_front(pool)[:rng.randint(1, 2)]]
+        members = first_front(pool)
+        keys = sorted(rng.sample(range(1000), len(members)))
+        front = {key: pool[i] for key, i in zip(keys, members, strict=True)}
+        expected = reference_crowding(np.array([pool[i] for i in members])).tolist()
+        assert crowding_by_member(front) == dict(zip(keys, expected, strict=True)), front
+        shortcut += k == 2 and len(set(front.values())) == len(front) > 2
+    assert k == 3 or shortcut > 100  # the one-sort path was exercised
