@@ -33,6 +33,7 @@ described above:
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 
@@ -47,7 +48,7 @@ from optimizers.multiobjective import (
     place_among,
 )
 
-NOT_ON_FRONT = -1.0  # a tournament key below every crowding distance (those are >= 0)
+NOT_ON_FRONT = -1.0  # a tournament key below every crowding distance (those are >= 0, or NaN)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
         self._points: deque[tuple[float, ...]] = deque(maxlen=size)
         self._keys: deque[float] = deque(maxlen=size)
         self._keys_stale = True  # the front changed: recompute the keys before the next ask
+        self._nan_keys = False  # a key is NaN: ``max`` over all picks cannot decide
         self._oldest = 0  # serial number (order of telling) of the oldest member
         # the population's first front: serial number -> point, ascending (a re-sort lists
         # them in order and a newcomer has the largest serial)
@@ -112,8 +114,10 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
             self._rekey()
         keys = self._keys
         winner = max(picks, key=keys.__getitem__)
-        if keys[winner] == NOT_ON_FRONT:  # no drawn member is non-dominated
-            winner = self._best_ranked(picks)
+        if keys[winner] == NOT_ON_FRONT or self._nan_keys:
+            # NaN (an infinite objective) is not above NOT_ON_FRONT: compare front members only
+            tied = [pick for pick in picks if keys[pick] != NOT_ON_FRONT]
+            winner = max(tied, key=keys.__getitem__) if tied else self._best_ranked(picks)
         return winner
 
     def tell(self, arch: np.ndarray, observation: Observation) -> None:
@@ -145,10 +149,12 @@ class MORegularizedEvolution(MultiObjectiveOptimizer):
         """Every member's tournament key, from the (re-sorted if need be) first front."""
         oldest = self._oldest
         keys = [NOT_ON_FRONT] * len(self._points)
-        for serial, distance in crowding_by_member(self._first_front()).items():
+        distances = crowding_by_member(self._first_front())
+        for serial, distance in distances.items():
             keys[serial - oldest] = distance
         self._keys = deque(keys, maxlen=self.config.population_size)
         self._keys_stale = False
+        self._nan_keys = any(map(math.isnan, distances.values()))
 
     def _first_front(self) -> dict[int, tuple[float, ...]]:
         if self._front_stale:

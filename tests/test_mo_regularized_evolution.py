@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from harness import search
-from harness.oracle import Budget
-from optimizers.mo_regularized_evolution import MORegularizedEvolution
+from harness.objectives import Objective, Problem
+from harness.oracle import Budget, Observation
+from optimizers.mo_regularized_evolution import MOREConfig, MORegularizedEvolution
 from optimizers.multiobjective import (
     crowding_by_member,
     crowding_distance,
@@ -115,3 +116,43 @@ def test_crowding_by_member_is_the_reference_over_a_front_in_key_order(k):
         assert crowding_by_member(front) == dict(zip(keys, expected, strict=True)), front
         shortcut += k == 2 and len(set(front.values())) == len(front) > 2
     assert k == 3 or shortcut > 100  # the one-sort path was exercised
+
+
+
+def _reference_winner(points: list[tuple[float, ...]], picks: list[int]) -> int:
+    """ReferenceMORE's rule on a given draw: the best rank drawn, then the first of the
+    largest crowding distance within that rank (NaN compares false, so it stays if first)."""
+    ranks = moocore.pareto_rank(np.array(points))
+    best = min(ranks[p] for p in picks)
+    members = np.flatnonzero(ranks == best).tolist()
+    with np.errstate(invalid="ignore"):
+        crowding = dict(zip(members, reference_crowding(np.array(points)[members]), strict=True))
+    tied = [p for p in picks if ranks[p] == best]
+    winner = tied[0]
+    for pick in tied[1:]:
+        if crowding[pick] > crowding[winner]:
+            winner = pick
+    return winner
+
+
+@pytest.mark.parametrize("points, picks, winner", [
+    # an infinite objective makes a front member's crowding NaN (inf / inf), and NaN is not
+    # above NOT_ON_FRONT: the dominated pick 0 must not win over the front member 2
+    ([(2.0, 2.0), (0.0, 2.0), (1.0, 1.0), (np.inf, 0.0)], [0, 2], 2),
+    # nor may a later finite distance (member 2's) overtake the NaN (member 3's) drawn first
+    ([(3.0, 3.0), (0.0, 3.0), (1.0, 2.0), (2.0, 1.0), (np.inf, 0.0)], [0, 3, 2], 3),
+])
+def test_an_infinite_objective_decides_as_the_reference(points, picks, winner):
+    problem = Problem((Objective("valid_acc", True, False), Objective("latency", False, True)))
+
+    class Told(MORegularizedEvolution):
+        def point(self, arch, observation):
+            return points[int(arch[0])]
+
+    ours = Told(None, np.random.default_rng(0), MOREConfig(len(points), len(picks)))
+    ours.bind(problem, None)
+    for i, point in enumerate(points):
+        ours.tell(np.array([i]), Observation(value=-point[0], metric="valid_acc",
+                                             fidelity="hp200", cost=0.0, noisy=False))
+    assert _reference_winner(points, picks) == winner
+    assert ours._tournament(picks) == winner
