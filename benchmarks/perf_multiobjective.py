@@ -116,24 +116,33 @@ def against_pymoo(seeds: int, budget: int,
                           lambda seed: _job("nsga2", seed, budget, REFERENCE), seeds, repeats)
 
 
-def ranking_share(seeds: int, budget: int,
-                  repeats: int = 3) -> tuple[float, float, tuple[float, float, float]]:
-    """``paired_seconds`` of ``ReplayedMORE`` (fed each seed's recorded ``mo-re`` winners; a
-    replay that evaluates other archs than mo-re did is an error) and ``re``."""
+def recorded_winners(seed: int, budget: int) -> list[int]:
+    """The tournament winners of a ``mo-re`` run, checked by replaying them: a replay that
+    evaluates other archs than mo-re did is an error."""
     from benchmarks.replayed_mo_re import RecordedMORE, ReplayedMORE
     from harness import search
 
-    winners = {}
-    for seed in range(-1, seeds):  # as paired_seconds numbers them
-        RecordedMORE.winners.clear()
-        recorded = search.run(_job("mo-re", seed + 1000, budget, RECORDED))[0]
-        winners[seed + 1000] = RecordedMORE.winners[0]
-        ReplayedMORE.queue[:] = [winners[seed + 1000]]
-        replayed = search.run(_job("mo-re", seed + 1000, budget, REPLAYED))[0]
-        if replayed.column("arch") != recorded.column("arch"):
-            raise RuntimeError(f"seed {seed + 1000}: the replay left mo-re's path")
+    RecordedMORE.winners.clear()
+    recorded = search.run(_job("mo-re", seed, budget, RECORDED))[0]
+    winners = RecordedMORE.winners[0]
+    ReplayedMORE.queue[:] = [winners]
+    if search.run(_job("mo-re", seed, budget, REPLAYED))[0].column("arch") != recorded.column(
+            "arch"):
+        raise RuntimeError(f"seed {seed}: the replay left mo-re's path")
+    return winners
+
+
+def ranking_share(seeds: int, budget: int,
+                  repeats: int = 3) -> tuple[float, float, tuple[float, float, float]]:
+    """``paired_seconds`` of ``ReplayedMORE``, fed each seed's ``recorded_winners`` (recorded
+    when the seed's first job is built, outside the timings), and ``re``."""
+    from benchmarks.replayed_mo_re import ReplayedMORE
+
+    winners: dict[int, list[int]] = {}
 
     def replayed_job(seed: int):
+        if seed not in winners:
+            winners[seed] = recorded_winners(seed, budget)
         ReplayedMORE.queue[:] = [winners[seed]]
         return _job("mo-re", seed, budget, REPLAYED)
 

@@ -5,13 +5,12 @@ and the difference to mo-re's is the population ranking's share."""
 
 from __future__ import annotations
 
-from collections import deque
 from typing import ClassVar
 
 import numpy as np
 
 from harness.oracle import Observation
-from optimizers.mo_regularized_evolution import MOREConfig, MORegularizedEvolution
+from optimizers.mo_regularized_evolution import MORegularizedEvolution
 from optimizers.multiobjective import MultiObjectiveOptimizer
 
 
@@ -32,30 +31,23 @@ class RecordedMORE(MORegularizedEvolution):
         return winner
 
 
-class ReplayedMORE(MultiObjectiveOptimizer):
-    """``mo-re``'s steps with a recorded run's winners in place of its ranking: the same draws
-    (the tournament's picks are still drawn), so the same archs, and the same multi-objective
-    bookkeeping (the base class's tell and non-dominated set), without the population's fronts
-    and crowding. Each run takes the next list of ``queue``."""
+class ReplayedMORE(MORegularizedEvolution):
+    """``mo-re``'s own steps with a recorded run's winners in place of its ranking: ``ask`` is
+    mo-re's (the tournament's picks are still drawn, so the same archs follow), and ``tell``
+    keeps the multi-objective bookkeeping (the base class's objective vectors and
+    non-dominated set) and the population, but not the population's fronts and keys. Each run
+    takes the next list of ``queue``."""
 
     name = "mo-re-replayed"
-    Config = MOREConfig
     queue: ClassVar[list[list[int]]] = []
 
     def __init__(self, space, rng, config=None, budget=None):
         super().__init__(space, rng, config, budget)
-        self._population: deque[np.ndarray] = deque(maxlen=self.config.population_size)
         self._winners = iter(ReplayedMORE.queue.pop(0))
 
-    def ask(self) -> np.ndarray:
-        size = len(self._population)
-        if size < self.config.population_size:
-            self._require_problem()
-            return self.draw_feasible(lambda: self.space.sample(self.rng))
-        self.rng.integers(0, size, size=self.config.sample_size).tolist()  # mo-re's picks
-        parent = self._population[next(self._winners)]
-        return self.draw_feasible(lambda: self.space.mutate(parent, self.rng))
+    def _tournament(self, picks: list[int]) -> int:
+        return next(self._winners)
 
     def tell(self, arch: np.ndarray, observation: Observation) -> None:
-        super().tell(arch, observation)
+        MultiObjectiveOptimizer.tell(self, arch, observation)  # not mo-re's: no ranking state
         self._population.append(np.asarray(arch).copy())

@@ -69,11 +69,11 @@ class MOREConfig(OptimizerConfig):
 class MORegularizedEvolution(MultiObjectiveOptimizer):
     """The tournament needs the ranks of the drawn members only, and the best rank drawn is
     almost always 0 (about 95 % of the tournaments of a 150-query run on nb201-cifar10 draw a
-    member of the first front, which holds about 9 of the 30). So each member has a tournament key,
-    kept beside the population: its crowding distance within the population's first front
-    (infinite at the front's extremes), or ``NOT_ON_FRONT``. A tournament is then ``re``'s
-    ``max`` over the drawn positions (the first drawn wins a tie, as there). Only when no
-    drawn member is on the front is the population ranked further.
+    member of the first front, which holds about 9 of the 30). So each member has a
+    tournament key, kept beside the population: its crowding distance within the population's
+    first front (infinite at the front's extremes), or ``NOT_ON_FRONT``. A tournament is then
+    ``re``'s ``max`` over the drawn positions (the first drawn wins a tie, as there). Only
+    when no drawn member is on the front is the population ranked further.
 
     The first front is kept up to date on every tell: a newcomer is checked against the front
     alone; a front member ageing out marks it for a re-sort. The keys are recomputed, at the
